@@ -1,0 +1,85 @@
+package compose
+
+import (
+	"maps"
+	"sort"
+	"strings"
+
+	"github.com/crossplane/function-sdk-go/resource"
+)
+
+// Label keys put on every composed resource so that selectors inside one XR
+// (with matchControllerRef) and across XRs (network wiring) find them.
+const (
+	LabelComponent = "platform.unsilo.dev/component" // the composition resource name
+	LabelComposite = "platform.unsilo.dev/composite" // <kind-lowercase>.<xr name>
+	LabelAccess    = "platform.unsilo.dev/access"    // public | private
+	LabelZone      = "platform.unsilo.dev/zone"      // availability zone
+)
+
+// Tag keys every taggable AWS resource carries; the required-tags policy
+// checks for them. Users may add tags, never override these.
+const (
+	TagManagedBy   = "managed-by"
+	TagComposite   = "unsilo:composite"
+	TagTeam        = "unsilo:team"
+	TagEnvironment = "unsilo:environment"
+)
+
+// Labels returns the labels for a composed resource named name of xr,
+// merged with extra.
+func Labels(xr *resource.Composite, name string, extra map[string]string) map[string]string {
+	l := map[string]string{
+		LabelComponent: name,
+		LabelComposite: CompositeID(xr),
+	}
+	maps.Copy(l, extra)
+	return l
+}
+
+// CompositeID identifies an XR within its namespace, for labels and tags.
+func CompositeID(xr *resource.Composite) string {
+	return strings.ToLower(xr.Resource.GetKind()) + "." + xr.Resource.GetName()
+}
+
+// Tags returns the AWS tags for resource name: the user's spec.tags, then the
+// platform's required tags, which win. Environment comes from
+// spec.environment (default dev), team from the XR's namespace.
+func Tags(xr *resource.Composite, name string) map[string]*string {
+	user, _ := xr.Resource.GetStringObject("spec.tags")
+	env, err := xr.Resource.GetString("spec.environment")
+	if err != nil || env == "" {
+		env = "dev"
+	}
+	t := make(map[string]*string, len(user)+5)
+	for k, v := range user {
+		t[k] = ptr(v)
+	}
+	t["Name"] = ptr(Name(xr, name))
+	t[TagManagedBy] = ptr("crossplane")
+	t[TagComposite] = ptr(xr.Resource.GetNamespace() + "/" + CompositeID(xr))
+	t[TagTeam] = ptr(xr.Resource.GetNamespace())
+	t[TagEnvironment] = ptr(env)
+	return t
+}
+
+// Name is the human-readable AWS name of a composed resource: the XR's
+// namespace and name plus the component, so the console shows what owns it.
+func Name(xr *resource.Composite, component string) string {
+	return xr.Resource.GetNamespace() + "-" + xr.Resource.GetName() + "-" + component
+}
+
+// SortedKeys returns m's keys in order, for deterministic output.
+func SortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Ptr returns a pointer to v; provider structs take pointers everywhere.
+func Ptr[T any](v T) *T { return &v }

@@ -1,0 +1,149 @@
+// Package server is the composition function gRPC service: one binary serves
+// every platform API, dispatching on the observed XR's kind.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/request"
+	"github.com/crossplane/function-sdk-go/resource"
+	"github.com/crossplane/function-sdk-go/resource/composed"
+	"github.com/crossplane/function-sdk-go/response"
+
+	"github.com/unsilo/unsilo/functions/compose"
+)
+
+// Server implements the FunctionRunnerService for a set of APIs.
+type Server struct {
+	fnv1.UnimplementedFunctionRunnerServiceServer
+
+	log  *slog.Logger
+	apis map[string]compose.API
+}
+
+// New returns a Server that composes the given APIs. It registers their
+// types in the SDK's composed scheme, which composed.From converts with.
+func New(log *slog.Logger, apis ...compose.API) (*Server, error) {
+	s := &Server{log: log, apis: make(map[string]compose.API, len(apis))}
+	for _, a := range apis {
+		if err := a.AddToScheme(composed.Scheme); err != nil {
+			return nil, fmt.Errorf("cannot register the types of API %s: %w", a.Kind(), err)
+		}
+		s.apis[a.Kind()] = a
+	}
+	return s, nil
+}
+
+// Kinds lists the XR kinds this server composes.
+func (s *Server) Kinds() []string { return compose.SortedKeys(s.apis) }
+
+// RunFunction never returns a Go error: problems become fatal results, which
+// Crossplane shows on the XR, so the user sees them with kubectl describe.
+func (s *Server) RunFunction(ctx context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
+	rsp := response.To(req, response.DefaultTTL)
+
+	xr, err := request.GetObservedCompositeResource(req)
+	if err != nil {
+		response.Fatal(rsp, fmt.Errorf("cannot read the observed composite resource: %w", err))
+		return rsp, nil
+	}
+	gvk := xr.Resource.GroupVersionKind()
+	id := fmt.Sprintf("%s %s/%s", gvk.Kind, xr.Resource.GetNamespace(), xr.Resource.GetName())
+	log := s.log.With("xr", id)
+
+	api, ok := s.apis[gvk.Kind]
+	if !ok || gvk.Group != compose.Group {
+		response.Fatal(rsp, fmt.Errorf("cannot compose %s: this function composes %v in group %s", gvk, s.Kinds(), compose.Group))
+		return rsp, nil
+	}
+
+	if err := s.compose(ctx, req, rsp, api, xr); err != nil {
+		log.Info("composition failed", "error", err)
+		response.Fatal(rsp, fmt.Errorf("cannot compose %s: %w", id, err))
+		return rsp, nil
+	}
+	log.Debug("composed", "resources", len(rsp.GetDesired().GetResources()))
+	return rsp, nil
+}
+
+// compose follows get -> mutate -> set so that earlier pipeline steps'
+// desired state survives.
+func (s *Server) compose(ctx context.Context, req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse, api compose.API, xr *resource.Composite) error {
+	observed, err := request.GetObservedComposedResources(req)
+	if err != nil {
+		return fmt.Errorf("cannot read observed composed resources: %w", err)
+	}
+	required, err := request.GetRequiredResources(req)
+	if err != nil {
+		return fmt.Errorf("cannot read required resources: %w", err)
+	}
+	desired, err := request.GetDesiredComposedResources(req)
+	if err != nil {
+		return fmt.Errorf("cannot read desired composed resources: %w", err)
+	}
+	dxr, err := request.GetDesiredCompositeResource(req)
+	if err != nil {
+		return fmt.Errorf("cannot read desired composite resource: %w", err)
+	}
+
+	res, err := api.Compose(ctx, &compose.Request{XR: xr, Observed: observed, Required: required})
+	if err != nil {
+		return err
+	}
+	if res == nil {
+		return errors.New("API returned no result")
+	}
+
+	for name, obj := range res.Resources {
+		cd, err := composed.From(obj)
+		if err != nil {
+			return fmt.Errorf("cannot convert desired resource %q: %w", name, err)
+		}
+		d := &resource.DesiredComposed{Resource: cd, Ready: resource.ReadyUnspecified}
+		if prev, ok := desired[name]; ok && prev.Ready != resource.ReadyUnspecified {
+			d.Ready = prev.Ready // an earlier step decided; do not overrule it
+		} else if compose.IsReady(observed[name]) {
+			d.Ready = resource.ReadyTrue
+		}
+		desired[name] = d
+	}
+	if err := response.SetDesiredComposedResources(rsp, desired); err != nil {
+		return fmt.Errorf("cannot set desired composed resources: %w", err)
+	}
+
+	for _, k := range compose.SortedKeys(res.Status) {
+		if err := dxr.Resource.SetValue("status."+k, res.Status[k]); err != nil {
+			return fmt.Errorf("cannot set status.%s: %w", k, err)
+		}
+	}
+	if err := response.SetDesiredCompositeResource(rsp, dxr); err != nil {
+		return fmt.Errorf("cannot set desired composite resource: %w", err)
+	}
+
+	setRequirements(rsp, xr.Resource.GetNamespace(), res.Require)
+	for _, w := range res.Warnings {
+		response.Warning(rsp, errors.New(w))
+	}
+	return nil
+}
+
+func setRequirements(rsp *fnv1.RunFunctionResponse, namespace string, req map[string]compose.Selector) {
+	if len(req) == 0 {
+		return
+	}
+	rs := make(map[string]*fnv1.ResourceSelector, len(req))
+	for k, sel := range req {
+		s := &fnv1.ResourceSelector{ApiVersion: sel.APIVersion, Kind: sel.Kind, Namespace: &namespace}
+		if sel.Name != "" {
+			s.Match = &fnv1.ResourceSelector_MatchName{MatchName: sel.Name}
+		} else {
+			s.Match = &fnv1.ResourceSelector_MatchLabels{MatchLabels: &fnv1.MatchLabels{Labels: sel.MatchLabels}}
+		}
+		rs[k] = s
+	}
+	rsp.Requirements = &fnv1.Requirements{Resources: rs}
+}
