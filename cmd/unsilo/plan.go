@@ -1,0 +1,104 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/unsilo/unsilo/internal/catalog"
+	"github.com/unsilo/unsilo/internal/manifest"
+	"github.com/unsilo/unsilo/internal/plan"
+	"github.com/unsilo/unsilo/internal/render"
+)
+
+func planCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "plan [PATH...]",
+		Short: "Show, per XR, the AWS resources it creates and the fields a reviewer cares about",
+		Long:  "PATH is a file or folder of XRs; the default is every example under compositions/ and every claim under teams/.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cat, err := e.catalog()
+			if err != nil {
+				return err
+			}
+			fn, err := e.function()
+			if err != nil {
+				return err
+			}
+			files, err := e.xrFiles(cat, args)
+			if err != nil {
+				return err
+			}
+			var plans []plan.XR
+			for _, f := range files {
+				objs, err := manifest.ReadFile(f)
+				if err != nil {
+					return err
+				}
+				avail := make([]unstructured.Unstructured, 0, len(objs))
+				for _, o := range objs {
+					avail = append(avail, *o.Unstructured)
+				}
+				for _, o := range objs {
+					if !cat.IsXR(o.Unstructured) {
+						continue
+					}
+					p := plan.XR{Where: o.Where(), ID: o.ID()}
+					out, err := render.Render(cmd.Context(), fn, render.Input{XR: o.Unstructured, Available: avail})
+					var fatal *render.FatalError
+					switch {
+					case errors.As(err, &fatal):
+						p.Err = fatal.Message
+					case err != nil:
+						return fmt.Errorf("%s: %w", o.Where(), err)
+					default:
+						p.Rows = plan.Rows(out)
+					}
+					plans = append(plans, p)
+				}
+			}
+			return plan.Write(cmd.OutOrStdout(), plans)
+		},
+	}
+}
+
+// xrFiles expands PATH arguments (files or folders) into YAML files; with
+// none it lists every example and every team file.
+func (e *env) xrFiles(cat *catalog.Catalog, args []string) ([]string, error) {
+	if len(args) == 0 {
+		root, err := e.repo()
+		if err != nil {
+			return nil, err
+		}
+		ex, err := cat.Examples()
+		if err != nil {
+			return nil, err
+		}
+		teams, err := manifest.YAMLFiles(filepath.Join(root, "teams"), catalog.IsFixture)
+		if err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+		return append(ex, teams...), nil
+	}
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		files, err := manifest.YAMLFiles(a, catalog.IsFixture)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, files...)
+	}
+	return out, nil
+}

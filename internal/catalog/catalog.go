@@ -1,0 +1,131 @@
+// Package catalog finds the platform's APIs in the repo: one folder per API
+// under compositions/, each with an XRD, a Composition and examples.
+package catalog
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/unsilo/unsilo/internal/manifest"
+)
+
+// API is one folder under compositions/.
+type API struct {
+	Dir         string
+	XRDFile     string
+	XRD         manifest.Object
+	Composition manifest.Object
+	APIVersions []string // group/version of each served version
+	Kind        string
+}
+
+// Catalog indexes the APIs by apiVersion and kind.
+type Catalog struct {
+	APIs []*API
+	by   map[string]*API
+}
+
+// Load reads compositions/*/xrd.yaml and composition.yaml under root.
+func Load(root string) (*Catalog, error) {
+	dirs, err := filepath.Glob(filepath.Join(root, "compositions", "*", "xrd.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("no compositions/*/xrd.yaml under %s", root)
+	}
+	c := &Catalog{by: map[string]*API{}}
+	for _, xrdFile := range dirs {
+		a, err := loadAPI(filepath.Dir(xrdFile))
+		if err != nil {
+			return nil, err
+		}
+		c.APIs = append(c.APIs, a)
+		for _, av := range a.APIVersions {
+			c.by[av+"/"+a.Kind] = a
+		}
+	}
+	sort.Slice(c.APIs, func(i, j int) bool { return c.APIs[i].Dir < c.APIs[j].Dir })
+	return c, nil
+}
+
+func loadAPI(dir string) (*API, error) {
+	xrd, err := one(filepath.Join(dir, "xrd.yaml"), "CompositeResourceDefinition")
+	if err != nil {
+		return nil, err
+	}
+	comp, err := one(filepath.Join(dir, "composition.yaml"), "Composition")
+	if err != nil {
+		return nil, err
+	}
+	a := &API{Dir: dir, XRDFile: xrd.File, XRD: xrd, Composition: comp}
+	group, _, _ := unstructured.NestedString(xrd.Object, "spec", "group")
+	a.Kind, _, _ = unstructured.NestedString(xrd.Object, "spec", "names", "kind")
+	versions, _, _ := unstructured.NestedSlice(xrd.Object, "spec", "versions")
+	for _, v := range versions {
+		if m, ok := v.(map[string]any); ok {
+			a.APIVersions = append(a.APIVersions, fmt.Sprintf("%s/%v", group, m["name"]))
+		}
+	}
+	if group == "" || a.Kind == "" || len(a.APIVersions) == 0 {
+		return nil, fmt.Errorf("%s: XRD needs spec.group, spec.names.kind and spec.versions", xrd.Where())
+	}
+	ref, _, _ := unstructured.NestedString(comp.Object, "spec", "compositeTypeRef", "kind")
+	if ref != a.Kind {
+		return nil, fmt.Errorf("%s: composition's compositeTypeRef.kind is %q, but the XRD beside it defines %q", comp.Where(), ref, a.Kind)
+	}
+	return a, nil
+}
+
+func one(file, kind string) (manifest.Object, error) {
+	objs, err := manifest.ReadFile(file)
+	if err != nil {
+		return manifest.Object{}, err
+	}
+	if len(objs) != 1 || objs[0].GetKind() != kind {
+		return manifest.Object{}, fmt.Errorf("%s: want exactly one %s", file, kind)
+	}
+	return objs[0], nil
+}
+
+// Lookup returns the API serving apiVersion and kind.
+func (c *Catalog) Lookup(apiVersion, kind string) (*API, bool) {
+	a, ok := c.by[apiVersion+"/"+kind]
+	return a, ok
+}
+
+// IsXR reports whether the object is an instance of one of the APIs.
+func (c *Catalog) IsXR(u *unstructured.Unstructured) bool {
+	_, ok := c.Lookup(u.GetAPIVersion(), u.GetKind())
+	return ok
+}
+
+// Examples lists the example XR files of every API: YAML files under
+// examples/ except rendered goldens and observed-state fixtures.
+func (c *Catalog) Examples() ([]string, error) {
+	var out []string
+	for _, a := range c.APIs {
+		files, err := manifest.YAMLFiles(filepath.Join(a.Dir, "examples"), IsFixture)
+		if err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+		out = append(out, files...)
+	}
+	return out, nil
+}
+
+// IsFixture reports whether a path is a golden render or observed state,
+// which live next to examples but are not XRs to verify.
+func IsFixture(path string) bool {
+	return strings.HasSuffix(path, ".rendered.yaml") || strings.HasSuffix(path, ".observed.yaml")
+}
+
+// GoldenPath is where the rendered output of an example lives.
+func GoldenPath(example string) string {
+	return strings.TrimSuffix(example, filepath.Ext(example)) + ".rendered.yaml"
+}
