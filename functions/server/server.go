@@ -70,8 +70,8 @@ func (s *Server) RunFunction(ctx context.Context, req *fnv1.RunFunctionRequest) 
 	return rsp, nil
 }
 
-// compose follows get -> mutate -> set so that earlier pipeline steps'
-// desired state survives.
+// compose adds to the desired state the request carries (response.To copies
+// it), so earlier pipeline steps' resources survive untouched.
 func (s *Server) compose(ctx context.Context, req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse, api compose.API, xr *resource.Composite) error {
 	observed, err := request.GetObservedComposedResources(req)
 	if err != nil {
@@ -80,10 +80,6 @@ func (s *Server) compose(ctx context.Context, req *fnv1.RunFunctionRequest, rsp 
 	required, err := request.GetRequiredResources(req)
 	if err != nil {
 		return fmt.Errorf("cannot read required resources: %w", err)
-	}
-	desired, err := request.GetDesiredComposedResources(req)
-	if err != nil {
-		return fmt.Errorf("cannot read desired composed resources: %w", err)
 	}
 	dxr, err := request.GetDesiredCompositeResource(req)
 	if err != nil {
@@ -98,21 +94,24 @@ func (s *Server) compose(ctx context.Context, req *fnv1.RunFunctionRequest, rsp 
 		return errors.New("API returned no result")
 	}
 
+	if rsp.Desired == nil {
+		rsp.Desired = &fnv1.State{}
+	}
+	if rsp.Desired.Resources == nil {
+		rsp.Desired.Resources = map[string]*fnv1.Resource{}
+	}
 	for name, obj := range res.Resources {
-		cd, err := composed.From(obj)
+		st, err := toStruct(obj)
 		if err != nil {
 			return fmt.Errorf("cannot convert desired resource %q: %w", name, err)
 		}
-		d := &resource.DesiredComposed{Resource: cd, Ready: resource.ReadyUnspecified}
-		if prev, ok := desired[name]; ok && prev.Ready != resource.ReadyUnspecified {
-			d.Ready = prev.Ready // an earlier step decided; do not overrule it
+		r := &fnv1.Resource{Resource: st}
+		if prev, ok := rsp.Desired.Resources[string(name)]; ok && prev.GetReady() != fnv1.Ready_READY_UNSPECIFIED {
+			r.Ready = prev.GetReady() // an earlier pipeline step decided; do not overrule it
 		} else if compose.IsReady(observed[name]) {
-			d.Ready = resource.ReadyTrue
+			r.Ready = fnv1.Ready_READY_TRUE
 		}
-		desired[name] = d
-	}
-	if err := response.SetDesiredComposedResources(rsp, desired); err != nil {
-		return fmt.Errorf("cannot set desired composed resources: %w", err)
+		rsp.Desired.Resources[string(name)] = r
 	}
 
 	for _, k := range compose.SortedKeys(res.Status) {

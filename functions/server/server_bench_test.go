@@ -1,0 +1,76 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+	"sigs.k8s.io/yaml"
+
+	"github.com/unsilo/unsilo/functions/server"
+)
+
+func request(b *testing.B, file string) *fnv1.RunFunctionRequest {
+	b.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := map[string]any{}
+	if err := yaml.Unmarshal(raw, &m); err != nil {
+		b.Fatal(err)
+	}
+	s, err := structpb.NewStruct(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &fnv1.RunFunctionRequest{Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: s}}, Desired: &fnv1.State{}}
+}
+
+// BenchmarkRunFunction measures one full RunFunction call on an example,
+// reporting p50 and p99 latency alongside the mean.
+func BenchmarkRunFunction(b *testing.B) {
+	for _, ex := range []string{"dev", "prod"} {
+		b.Run("Network/"+ex, func(b *testing.B) {
+			srv, err := server.New(slog.New(slog.NewTextHandler(io.Discard, nil)), server.APIs()...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := request(b, "../../compositions/network/examples/"+ex+".yaml")
+			ctx := context.Background()
+			lat := make([]time.Duration, 0, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				// response.To shares the request's desired state, so each
+				// call needs a fresh request to measure a first reconcile.
+				r := proto.Clone(req).(*fnv1.RunFunctionRequest)
+				start := time.Now()
+				rsp, err := srv.RunFunction(ctx, r)
+				lat = append(lat, time.Since(start))
+				if err != nil || len(rsp.GetResults()) > 0 && rsp.GetResults()[0].GetSeverity() == fnv1.Severity_SEVERITY_FATAL {
+					b.Fatalf("run failed: %v %v", err, rsp.GetResults())
+				}
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+			b.ReportMetric(float64(len(rsp(b, srv, proto.Clone(req).(*fnv1.RunFunctionRequest)).GetDesired().GetResources())), "resources")
+		})
+	}
+}
+
+func rsp(b *testing.B, srv *server.Server, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionResponse {
+	r, err := srv.RunFunction(context.Background(), req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
