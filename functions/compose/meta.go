@@ -42,25 +42,39 @@ func CompositeID(xr *resource.Composite) string {
 	return strings.ToLower(xr.Resource.GetKind()) + "." + xr.Resource.GetName()
 }
 
-// Tags returns the AWS tags for resource name: the user's spec.tags, then the
-// platform's required tags, which win. Environment comes from
-// spec.environment (default dev), team from the XR's namespace.
-func Tags(xr *resource.Composite, name string) map[string]*string {
+// Tagger makes the AWS tags of one XR's resources: the user's spec.tags,
+// then the platform's required tags, which win. Environment comes from
+// spec.environment (default dev), team from the XR's namespace. Build it
+// once per reconcile; Tags is called for every resource.
+type Tagger struct {
+	xr   *resource.Composite
+	base map[string]string
+}
+
+// NewTagger reads the XR once.
+func NewTagger(xr *resource.Composite) *Tagger {
 	user, _ := xr.Resource.GetStringObject("spec.tags")
 	env, err := xr.Resource.GetString("spec.environment")
 	if err != nil || env == "" {
 		env = "dev"
 	}
-	t := make(map[string]*string, len(user)+5)
-	for k, v := range user {
-		t[k] = ptr(v)
+	base := make(map[string]string, len(user)+4)
+	maps.Copy(base, user)
+	base[TagManagedBy] = "crossplane"
+	base[TagComposite] = xr.Resource.GetNamespace() + "/" + CompositeID(xr)
+	base[TagTeam] = xr.Resource.GetNamespace()
+	base[TagEnvironment] = env
+	return &Tagger{xr: xr, base: base}
+}
+
+// Tags returns a fresh tag map for the resource called name.
+func (t *Tagger) Tags(name string) map[string]*string {
+	out := make(map[string]*string, len(t.base)+1)
+	for k, v := range t.base {
+		out[k] = ptr(v)
 	}
-	t["Name"] = ptr(Name(xr, name))
-	t[TagManagedBy] = ptr("crossplane")
-	t[TagComposite] = ptr(xr.Resource.GetNamespace() + "/" + CompositeID(xr))
-	t[TagTeam] = ptr(xr.Resource.GetNamespace())
-	t[TagEnvironment] = ptr(env)
-	return t
+	out["Name"] = ptr(Name(t.xr, name))
+	return out
 }
 
 // Name is the human-readable AWS name of a composed resource: the XR's

@@ -26,6 +26,7 @@ type builder struct {
 	req  *compose.Request
 	spec *Spec
 	vpc  netip.Prefix
+	tag  *compose.Tagger
 	out  *compose.Result
 }
 
@@ -35,7 +36,7 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{req: req, spec: spec, vpc: netip.MustParsePrefix(spec.CIDR), out: compose.NewResult()}
+	b := &builder{req: req, spec: spec, vpc: netip.MustParsePrefix(spec.CIDR), tag: compose.NewTagger(req.XR), out: compose.NewResult()}
 	b.vpcAndGateway()
 	b.subnets()
 	b.routing()
@@ -67,7 +68,7 @@ func ref(component string) *xpv1.NamespacedSelector {
 
 func (b *builder) region() *string { return compose.Ptr(b.spec.Region) }
 
-func (b *builder) tags(name string) map[string]*string { return compose.Tags(b.req.XR, name) }
+func (b *builder) tags(name string) map[string]*string { return b.tag.Tags(name) }
 
 func (b *builder) vpcAndGateway() {
 	b.out.Add("vpc", &ec2.VPC{

@@ -52,7 +52,7 @@ func TestToStructMatchesSDK(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := toStruct(tc.obj())
+			got, err := toStruct(&structEncoder{}, tc.obj())
 			if err != nil {
 				t.Fatal(err)
 			}
