@@ -17,6 +17,10 @@ import (
 // read as an opinion, but without the JSON round trip through a map, which
 // was most of the function's CPU time (BenchmarkRunFunction).
 func toStruct(enc *structEncoder, o runtime.Object) (*structpb.Struct, error) {
+	// Kinds without Go types (e.g. Crossplane's Usage) come as unstructured.
+	if u, ok := o.(runtime.Unstructured); ok {
+		return structpb.NewStruct(u.UnstructuredContent())
+	}
 	gvks, _, err := composed.Scheme.ObjectKinds(o)
 	if err != nil {
 		return nil, fmt.Errorf("type not registered by its API's AddToScheme: %w", err)

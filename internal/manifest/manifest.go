@@ -3,6 +3,8 @@
 package manifest
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 )
 
@@ -60,9 +63,14 @@ func Parse(file string, b []byte) ([]Object, error) {
 		if skip == len(doc) {
 			return nil
 		}
-		m := map[string]any{}
-		if err := yaml.UnmarshalStrict([]byte(body), &m); err != nil {
+		// Through JSON, as the API server sees it: integers stay int64.
+		j, err := yaml.YAMLToJSONStrict([]byte(body))
+		if err != nil {
 			return fmt.Errorf("%s:%d: invalid YAML: %w", file, first+skip, err)
+		}
+		m := map[string]any{}
+		if err := unmarshalJSON(j, &m); err != nil {
+			return fmt.Errorf("%s:%d: %w", file, first+skip, err)
 		}
 		u := &unstructured.Unstructured{Object: m}
 		if u.GetAPIVersion() == "" || u.GetKind() == "" {
@@ -118,4 +126,25 @@ func YAMLFiles(root string, skip func(path string) bool) ([]string, error) {
 	})
 	sort.Strings(out)
 	return out, err
+}
+
+// unmarshalJSON decodes a JSON object the way unstructured objects are
+// decoded by client-go: integers as int64, other numbers as float64.
+func unmarshalJSON(j []byte, into *map[string]any) error {
+	if string(bytes.TrimSpace(j)) == "null" {
+		return fmt.Errorf("document is not an object")
+	}
+	obj, err := runtime.Decode(unstructured.UnstructuredJSONScheme, j)
+	if err != nil {
+		// A document that is not a Kubernetes object still gets a map, so
+		// the caller can say which of apiVersion and kind is missing.
+		var m map[string]any
+		if jerr := json.Unmarshal(j, &m); jerr != nil {
+			return fmt.Errorf("document is not an object: %w", jerr)
+		}
+		*into = m
+		return nil
+	}
+	*into = obj.(*unstructured.Unstructured).Object
+	return nil
 }

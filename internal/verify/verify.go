@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/unsilo/unsilo/internal/catalog"
 	"github.com/unsilo/unsilo/internal/manifest"
@@ -46,7 +48,7 @@ func (c *Checker) Run(ctx context.Context, xrFiles, overlays []string) (*Report,
 func (c *Checker) verifyFile(ctx context.Context, r *Report, file string) error {
 	objs, err := manifest.ReadFile(file)
 	if err != nil {
-		r.add(Finding{Where: file, Object: "-", Reason: err.Error(), Rule: "yaml"})
+		r.add(Finding{File: file, Object: "-", Reason: err.Error(), Rule: "yaml"})
 		return nil
 	}
 	avail := make([]unstructured.Unstructured, 0, len(objs))
@@ -58,18 +60,22 @@ func (c *Checker) verifyFile(ctx context.Context, r *Report, file string) error 
 			continue // built and checked as an overlay
 		}
 		if !c.Catalog.IsXR(o.Unstructured) {
-			c.checkSchema(r, o.Where(), o.Unstructured)
-			c.checkPolicy(ctx, r, o.Where(), o.Unstructured, nil, nil, policy.SourceManifest)
+			c.checkSchema(r, o.File, o.Line, o.Unstructured)
+			c.checkPolicy(ctx, r, o.File, o.Line, o.Unstructured)
 			continue
 		}
 		r.XRs++
-		if n := c.checkSchema(r, o.Where(), o.Unstructured); n > 0 {
+		if n := c.checkSchema(r, o.File, o.Line, o.Unstructured); n > 0 {
 			continue // an XR the API server would refuse is never rendered
 		}
-		out, err := render.Render(ctx, c.Function, render.Input{XR: o.Unstructured, Available: avail})
+		// The API server gives every XR a uid, which Crossplane puts in the
+		// composed resources' owner references; a render has none.
+		xr := o.DeepCopy()
+		xr.SetUID(types.UID("00000000-0000-0000-0000-000000000000"))
+		out, err := render.Render(ctx, c.Function, render.Input{XR: xr, Available: avail})
 		var fatal *render.FatalError
 		if errors.As(err, &fatal) {
-			r.add(Finding{Where: o.Where(), Object: o.ID(), Reason: fatal.Message, Rule: "render"})
+			r.add(Finding{File: o.File, Line: o.Line, Object: o.ID(), Reason: fatal.Message, Rule: "render"})
 			continue
 		}
 		if err != nil {
@@ -86,64 +92,88 @@ func (c *Checker) checkComposed(ctx context.Context, r *Report, xr manifest.Obje
 		cd := &out.Composed[i]
 		refs = append(refs, policy.Ref{APIVersion: cd.GetAPIVersion(), Kind: cd.GetKind(), Name: cd.GetAnnotations()[render.AnnotationResourceName]})
 	}
+	var g grouped
 	for i := range out.Composed {
 		cd := &out.Composed[i]
 		r.Composed++
-		name := cd.GetAnnotations()[render.AnnotationResourceName]
-		where := xr.Where()
-		obj := fmt.Sprintf("%s -> %s %s", xr.ID(), cd.GetKind(), name)
+		name := cd.GetKind() + " " + cd.GetAnnotations()[render.AnnotationResourceName]
+		at := Finding{File: xr.File, Line: xr.Line}
 		for _, f := range c.Schemas.Validate(cd) {
-			r.add(Finding{Where: where, Object: obj, Field: f.Path, Reason: f.Reason, Rule: "schema"})
+			at.Field, at.Reason, at.Rule = f.Path, f.Reason, "schema"
+			g.add(at, name)
 		}
-		c.policyFindings(ctx, r, where, obj, cd, xr.Unstructured, refs, policy.SourceComposed)
+		for _, f := range c.policy(ctx, cd, xr.Unstructured, refs, policy.SourceComposed) {
+			at.Field, at.Reason, at.Rule = f.Field, f.Reason, f.Rule
+			g.add(at, name)
+		}
 	}
+	g.flush(r, xr.ID())
 }
 
 // checkSchema validates one object and returns how many findings it had.
-func (c *Checker) checkSchema(r *Report, where string, u *unstructured.Unstructured) int {
+func (c *Checker) checkSchema(r *Report, file string, line int, u *unstructured.Unstructured) int {
 	fs := c.Schemas.Validate(u)
 	for _, f := range fs {
-		r.add(Finding{Where: where, Object: manifest.ID(u), Field: f.Path, Reason: f.Reason, Rule: "schema"})
+		r.add(Finding{File: file, Line: line, Object: manifest.ID(u), Field: f.Path, Reason: f.Reason, Rule: "schema"})
 	}
 	return len(fs)
 }
 
-func (c *Checker) checkPolicy(ctx context.Context, r *Report, where string, u, xr *unstructured.Unstructured, refs []policy.Ref, source string) {
-	c.policyFindings(ctx, r, where, manifest.ID(u), u, xr, refs, source)
+func (c *Checker) checkPolicy(ctx context.Context, r *Report, file string, line int, u *unstructured.Unstructured) {
+	for _, f := range c.policy(ctx, u, nil, nil, policy.SourceManifest) {
+		f.File, f.Line, f.Object = file, line, manifest.ID(u)
+		r.add(f)
+	}
 }
 
-func (c *Checker) policyFindings(ctx context.Context, r *Report, where, obj string, u, xr *unstructured.Unstructured, refs []policy.Ref, source string) {
+// policy evaluates the policies on one object; an evaluation error is a
+// finding too, so a broken policy can never pass silently.
+func (c *Checker) policy(ctx context.Context, u, xr *unstructured.Unstructured, refs []policy.Ref, source string) []Finding {
 	in := policy.Input{Resource: u.Object, Composed: refs, Source: source}
 	if xr != nil {
 		in.XR = xr.Object
 	}
 	vs, err := c.Policies.Eval(ctx, in)
 	if err != nil {
-		r.add(Finding{Where: where, Object: obj, Reason: err.Error(), Rule: "policy"})
-		return
+		return []Finding{{Reason: err.Error(), Rule: "policy"}}
 	}
+	out := make([]Finding, 0, len(vs))
 	for _, v := range vs {
-		r.add(Finding{Where: where, Object: obj, Field: v.Field, Reason: v.Message + " (fix: " + v.Fix + ")", Rule: v.Rule})
+		out = append(out, Finding{Field: v.Field, Reason: v.Message + " (fix: " + v.Fix + ")", Rule: v.Rule})
 	}
+	return out
 }
 
 func (c *Checker) verifyOverlay(ctx context.Context, r *Report, dir string) error {
 	r.Overlays++
-	rel, _ := filepath.Rel(c.Root, dir)
+	rel := relative(c.Root, dir)
 	objs, err := Build(dir)
 	if err != nil {
-		r.add(Finding{Where: rel, Object: "kustomization", Reason: err.Error(), Rule: "kustomize"})
+		r.add(Finding{File: rel, Object: "kustomization", Reason: err.Error(), Rule: "kustomize"})
 		return nil
 	}
 	for _, u := range objs {
 		r.Objects++
 		where := rel + " (kustomize build)"
-		c.checkSchema(r, where, u)
-		c.checkPolicy(ctx, r, where, u, nil, nil, policy.SourceManifest)
+		c.checkSchema(r, where, 0, u)
+		c.checkPolicy(ctx, r, where, 0, u)
 	}
 	return nil
 }
 
 func isKustomization(u *unstructured.Unstructured) bool {
 	return u.GroupVersionKind().Group == "kustomize.config.k8s.io"
+}
+
+// relative shortens a path for messages when it lies under root.
+func relative(root, p string) string {
+	ar, err1 := filepath.Abs(root)
+	ap, err2 := filepath.Abs(p)
+	if err1 != nil || err2 != nil {
+		return p
+	}
+	if rel, err := filepath.Rel(ar, ap); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return p
 }

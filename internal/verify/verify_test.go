@@ -1,0 +1,163 @@
+package verify
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/crossplane/function-sdk-go/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/server"
+	"github.com/unsilo/unsilo/internal/catalog"
+	"github.com/unsilo/unsilo/internal/crds"
+	"github.com/unsilo/unsilo/internal/policy"
+	"github.com/unsilo/unsilo/internal/schema"
+)
+
+const repo = "../.."
+
+func checker(t *testing.T, apis ...compose.API) *Checker {
+	t.Helper()
+	ctx := context.Background()
+	cat, err := catalog.Load(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := schema.New()
+	for _, s := range crds.Sources {
+		dir, err := crds.Locate(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.AddCRDDir(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range cat.APIs {
+		b, _ := a.XRD.MarshalJSON()
+		if err := v.AddXRD(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pol, err := policy.Load(ctx, filepath.Join(repo, "policies"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(apis) == 0 {
+		apis = server.APIs()
+	}
+	fn, err := server.New(slog.New(slog.NewTextHandler(io.Discard, nil)), apis...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Checker{Root: repo, Catalog: cat, Schemas: v, Policies: pol, Function: fn}
+}
+
+func lines(r *Report) []string {
+	out := make([]string, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		out = append(out, f.String())
+	}
+	return out
+}
+
+// TestRepoVerifies is `unsilo verify` on the repo itself: it must be clean.
+func TestRepoVerifies(t *testing.T) {
+	c := checker(t)
+	ex, err := c.Catalog.Examples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	overlays, err := Overlays(filepath.Join(repo, "clusters"), filepath.Join(repo, "platform"), filepath.Join(repo, "teams"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Run(context.Background(), ex, overlays)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) > 0 {
+		t.Errorf("the repo has findings:\n%s", strings.Join(lines(r), "\n"))
+	}
+	if r.XRs == 0 || r.Composed == 0 || r.Overlays == 0 || r.Objects == 0 {
+		t.Errorf("verified nothing: %s", r.Summary())
+	}
+}
+
+func TestBadInputs(t *testing.T) {
+	r, err := checker(t).Run(context.Background(),
+		[]string{"testdata/bad-network.yaml"},
+		[]string{"testdata/overlays/broken", "testdata/overlays/ok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(lines(r), "\n")
+	cases := map[string]struct {
+		reason string
+		want   string
+	}{
+		"AZCountOne":    {"the XRD's minimum names the field and line", "bad-network.yaml:1: Network/team/one-az: spec.azCount: Invalid value: 1"},
+		"UnknownField":  {"a typo in a field name is unknown, as fieldValidation=Strict", "bad-network.yaml:12: Network/team/typo: spec.natmode: unknown field"},
+		"UnknownRegion": {"the region enum", `bad-network.yaml:12: Network/team/typo: spec.region: Unsupported value: "mars-1"`},
+		"CELHostBits":   {"the XRD's CEL rule message", "spec.cidr: Invalid value: \"10.0.1.0/16\": must not have host bits set"},
+		"Missing":       {"required fields", "bad-network.yaml:23: Network/team/missing: spec.region: Required value"},
+		"Policy":        {"a policy violation names rule and fix, once for all resources", "Network/team/region-not-allowed -> 50 resources"},
+		"FunctionError": {"what only the function can judge comes back as a render finding", "bad-network.yaml:41: Network/team/public-range: cannot compose Network team/public-range: spec.cidr"},
+		"Overlay":       {"a broken overlay is named", "testdata/overlays/broken: kustomization: kustomize build"},
+		"ManifestField": {"overlay output is schema-checked", "ConfigMap/x/settings: bogus: unknown field"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("%s: no finding containing %q in:\n%s", tc.reason, tc.want, got)
+			}
+		})
+	}
+	if strings.Count(got, "region-allowlist") != 1 {
+		t.Errorf("the region policy should be one grouped line:\n%s", got)
+	}
+}
+
+// badAPI composes resources the provider's schema refuses, to prove that
+// composed resources are validated, not just XRs.
+type badAPI struct{}
+
+func (badAPI) Kind() string                      { return "Network" }
+func (badAPI) AddToScheme(*runtime.Scheme) error { return nil }
+func (badAPI) Compose(context.Context, *compose.Request) (*compose.Result, error) {
+	res := compose.NewResult()
+	res.Add("vpc", &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "ec2.aws.m.upbound.io/v1beta1", "kind": "VPC",
+		"spec": map[string]any{"forProvider": map[string]any{"region": "ap-northeast-2", "cidrBlok": "10.0.0.0/16"}},
+	}})
+	res.Add("subnet", &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "ec2.aws.m.upbound.io/v1beta1", "kind": "Subnet",
+		"spec": map[string]any{"forProvider": map[string]any{"mapPublicIpOnLaunch": "yes"}},
+	}})
+	return res, nil
+}
+
+var _ = resource.Name("")
+
+func TestComposedResourcesAreSchemaChecked(t *testing.T) {
+	r, err := checker(t, badAPI{}).Run(context.Background(), []string{filepath.Join(repo, "compositions/network/examples/dev.yaml")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(lines(r), "\n")
+	for _, want := range []string{
+		"-> VPC vpc: spec.forProvider.cidrBlok: unknown field",
+		"-> Subnet subnet: spec.forProvider.mapPublicIpOnLaunch: Invalid value: \"string\"",
+		"-> Subnet subnet: spec.forProvider.region: Required value",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no finding containing %q in:\n%s", want, got)
+		}
+	}
+}
