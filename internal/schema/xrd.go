@@ -19,9 +19,9 @@ type xrd struct {
 		Name string `json:"name"`
 	} `json:"metadata"`
 	Spec struct {
-		Group    string                                      `json:"group"`
+		Group    string                                        `json:"group"`
 		Names    apiextensionsv1.CustomResourceDefinitionNames `json:"names"`
-		Scope    string                                      `json:"scope"`
+		Scope    string                                        `json:"scope"`
 		Versions []struct {
 			Name          string `json:"name"`
 			Served        bool   `json:"served"`
