@@ -10,6 +10,11 @@ export UNSILO_CACHE
 BIN := $(CURDIR)/bin
 GO ?= go
 GOTESTSUM := $(BIN)/gotestsum
+# Every Go test run goes through gotestsum with a JSON record in RESULTS, so
+# `make test` can end with one summary line over all of them. Use it as
+#   $(call gotestsum,NAME) go-test-args...
+RESULTS := $(CURDIR)/out/test-results
+gotestsum = $(shell mkdir -p $(RESULTS))$(GOTESTSUM) --format pkgname-and-test-fails --jsonfile $(RESULTS)/$(1).json --
 
 # Each app adds its own targets in apps/<app>/app.mk and appends to these.
 TEST_TARGETS :=
@@ -57,25 +62,32 @@ demo-platform: build
 
 ## Test ----------------------------------------------------------------
 
-.PHONY: test test-go test-fidelity verify golden bench
-test: test-go test-fidelity verify $(TEST_TARGETS)
-	@echo "make test: all checks passed"
+.PHONY: test test-results test-go test-fidelity test-summary verify golden bench
+test: test-results test-go test-fidelity verify $(TEST_TARGETS)
+	@$(MAKE) --no-print-directory test-summary
 
-# Unit, policy (Rego via OPA) and golden tests; gotestsum prints the summary CI reads.
+test-results:
+	@rm -rf $(RESULTS)
+
+# Unit, policy (Rego via OPA), golden and schema tests.
 test-go: tool-gotestsum
-	$(GOTESTSUM) --format pkgname-and-test-fails -- -count=1 ./...
+	$(call gotestsum,go) -count=1 ./...
 
 # The real `crossplane render` against the real function binary, compared
 # with the in-process render on every example.
 test-fidelity: tool-crossplane build tool-gotestsum
 	CROSSPLANE=$(BIN)/crossplane FUNCTION_BIN=$(BIN)/function-unsilo \
-		$(GOTESTSUM) --format pkgname-and-test-fails -- -count=1 -tags fidelity -run TestFidelity ./internal/render/
+		$(call gotestsum,fidelity) -count=1 -tags fidelity -run TestFidelity ./internal/render/
+
+# One line over every gotestsum run of this `make test`.
+test-summary:
+	@cat $(RESULTS)/*.json | awk '/"Test":/ && /"Action":"pass"/ {p++} /"Test":/ && /"Action":"fail"/ {f++} /"Test":/ && /"Action":"skip"/ {s++} END {printf "tests: %d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0)}'
 
 verify: build
 	$(BIN)/unsilo verify
 
 golden:
-	UPDATE_GOLDEN=1 $(GO) test -count=1 -run TestGolden ./internal/render/
+	UPDATE_GOLDEN=1 $(GO) test -count=1 -run Golden ./internal/render/ ./internal/plan/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./functions/...

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -89,4 +90,20 @@ func (e *env) function() (*server.Server, error) {
 		w = os.Stderr
 	}
 	return server.New(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})), server.APIs()...)
+}
+
+// rel shortens a path under the repo root for display.
+func (e *env) rel(p string) string {
+	root, err := e.repo()
+	if err != nil {
+		return p
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.Rel(abs, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
 }

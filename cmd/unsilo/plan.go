@@ -47,7 +47,7 @@ func planCmd(e *env) *cobra.Command {
 					if !cat.IsXR(o.Unstructured) {
 						continue
 					}
-					p := plan.XR{Where: o.Where(), ID: o.ID()}
+					p := plan.XR{Where: e.rel(o.Where()), ID: o.ID()}
 					out, err := render.Render(cmd.Context(), fn, render.Input{XR: o.Unstructured, Available: avail})
 					var fatal *render.FatalError
 					switch {

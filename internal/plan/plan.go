@@ -20,6 +20,7 @@ type Row struct {
 	Name    string // composition resource name
 	Kind    string
 	Access  string // public / private / -
+	Region  string
 	Details string
 }
 
@@ -40,7 +41,9 @@ func Rows(out *render.Output) []Row {
 		if access == "" {
 			access = "-"
 		}
+		region, _, _ := unstructured.NestedString(cd.Object, "spec", "forProvider", "region")
 		rows = append(rows, Row{
+			Region:  region,
 			Name:    cd.GetAnnotations()[render.AnnotationResourceName],
 			Kind:    cd.GetKind(),
 			Access:  access,
@@ -48,8 +51,11 @@ func Rows(out *render.Output) []Row {
 		})
 	}
 	sort.Slice(rows, func(i, j int) bool {
+		if oi, oj := order(rows[i].Kind), order(rows[j].Kind); oi != oj {
+			return oi < oj
+		}
 		if rows[i].Kind != rows[j].Kind {
-			return order(rows[i].Kind) < order(rows[j].Kind)
+			return rows[i].Kind < rows[j].Kind
 		}
 		return rows[i].Name < rows[j].Name
 	})
@@ -110,9 +116,6 @@ func details(cd *unstructured.Unstructured) string {
 			parts = append(parts, fmt.Sprintf("%s=%v", t.label, c))
 		}
 	}
-	if r, ok := fp["region"]; ok {
-		parts = append(parts, fmt.Sprintf("region=%v", r))
-	}
 	return strings.Join(parts, " ")
 }
 
@@ -122,7 +125,7 @@ func Write(w io.Writer, plans []XR) error {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "%s  (%s)\n", p.ID, p.Where)
+		fmt.Fprintf(w, "%s  %s%s\n", p.ID, p.Where, regions(p.Rows))
 		if p.Err != "" {
 			fmt.Fprintf(w, "  cannot render: %s\n", p.Err)
 			continue
@@ -138,4 +141,21 @@ func Write(w io.Writer, plans []XR) error {
 		fmt.Fprintf(w, "  %d resources\n", len(p.Rows))
 	}
 	return nil
+}
+
+// regions names the regions of an XR's resources once, in the header.
+func regions(rows []Row) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rows {
+		if r.Region != "" && !seen[r.Region] {
+			seen[r.Region] = true
+			out = append(out, r.Region)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	sort.Strings(out)
+	return "  region " + strings.Join(out, ", ")
 }
