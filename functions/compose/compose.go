@@ -51,6 +51,9 @@ type Result struct {
 	Require map[string]Selector
 	// Warnings are shown on the XR without failing the reconcile.
 	Warnings []string
+	// ReadyWhenObserved names resources that are ready as soon as they
+	// exist, such as Usages, which carry no Ready condition of their own.
+	ReadyWhenObserved map[resource.Name]bool
 }
 
 // Selector names resources the API needs to read, by name or labels, in the
@@ -64,7 +67,7 @@ type Selector struct {
 
 // NewResult returns an empty Result ready to be filled.
 func NewResult() *Result {
-	return &Result{Resources: map[resource.Name]runtime.Object{}, Status: map[string]any{}}
+	return &Result{Resources: map[resource.Name]runtime.Object{}, Status: map[string]any{}, ReadyWhenObserved: map[resource.Name]bool{}}
 }
 
 // Add registers a desired resource under a stable name.

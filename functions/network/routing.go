@@ -30,6 +30,15 @@ func (b *builder) routing() {
 				Tags:   b.tags(eip),
 			}},
 		})
+		natGVK := ec2.NATGateway_GroupVersionKind
+		for _, d := range []compose.Dependency{
+			{Of: subnetName("public", i), OfKind: ec2.Subnet_GroupVersionKind, Reason: "the NAT gateway's interface lives in this subnet"},
+			{Of: eip, OfKind: ec2.EIP_GroupVersionKind, Reason: "the NAT gateway holds this address"},
+			{Of: "igw", OfKind: ec2.InternetGateway_GroupVersionKind, Reason: "the gateway cannot detach while the NAT's public address is mapped"},
+		} {
+			d.By, d.ByKind = nat, natGVK
+			b.out.Use(b.req, d)
+		}
 		b.out.Add(nat, &ec2.NATGateway{
 			ObjectMeta: b.meta(nat, map[string]string{compose.LabelZone: b.spec.Region + zone}),
 			Spec: ec2.NATGatewaySpec{ForProvider: ec2.NATGatewayParameters_2{

@@ -109,7 +109,7 @@ func (s *Server) compose(ctx context.Context, req *fnv1.RunFunctionRequest, rsp 
 		r := &fnv1.Resource{Resource: st}
 		if prev, ok := rsp.Desired.Resources[string(name)]; ok && prev.GetReady() != fnv1.Ready_READY_UNSPECIFIED {
 			r.Ready = prev.GetReady() // an earlier pipeline step decided; do not overrule it
-		} else if compose.IsReady(observed[name]) {
+		} else if o, ok := observed[name]; ok && (res.ReadyWhenObserved[name] || compose.IsReady(o)) {
 			r.Ready = fnv1.Ready_READY_TRUE
 		}
 		rsp.Desired.Resources[string(name)] = r

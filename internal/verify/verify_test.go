@@ -8,15 +8,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crossplane/function-sdk-go/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/unsilo/unsilo/functions/compose"
 	"github.com/unsilo/unsilo/functions/server"
 	"github.com/unsilo/unsilo/internal/catalog"
 	"github.com/unsilo/unsilo/internal/crds"
+	"github.com/unsilo/unsilo/internal/manifest"
 	"github.com/unsilo/unsilo/internal/policy"
+	"github.com/unsilo/unsilo/internal/render"
 	"github.com/unsilo/unsilo/internal/schema"
 )
 
@@ -143,8 +145,6 @@ func (badAPI) Compose(context.Context, *compose.Request) (*compose.Result, error
 	return res, nil
 }
 
-var _ = resource.Name("")
-
 func TestComposedResourcesAreSchemaChecked(t *testing.T) {
 	r, err := checker(t, badAPI{}).Run(context.Background(), []string{filepath.Join(repo, "compositions/network/examples/dev.yaml")}, nil)
 	if err != nil {
@@ -159,5 +159,45 @@ func TestComposedResourcesAreSchemaChecked(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("no finding containing %q in:\n%s", want, got)
 		}
+	}
+}
+
+// TestUsagesMatchTheirSchema renders the prod example with every resource
+// observed, so Usages are composed, and validates them against Crossplane's
+// own Usage CRD.
+func TestUsagesMatchTheirSchema(t *testing.T) {
+	c := checker(t)
+	objs, err := manifest.ReadFile(filepath.Join(repo, "compositions/network/examples/prod.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xr := objs[0].DeepCopy()
+	xr.SetUID(types.UID("00000000-0000-0000-0000-000000000001"))
+	first, err := render.Render(context.Background(), c.Function, render.Input{XR: xr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	observed := make([]unstructured.Unstructured, 0, len(first.Composed))
+	for _, cd := range first.Composed {
+		o := *cd.DeepCopy()
+		o.SetName(o.GetGenerateName() + "x")
+		observed = append(observed, o)
+	}
+	out, err := render.Render(context.Background(), c.Function, render.Input{XR: xr, Observed: observed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	usages := 0
+	for i := range out.Composed {
+		if out.Composed[i].GetKind() != "Usage" {
+			continue
+		}
+		usages++
+		if fs := c.Schemas.Validate(&out.Composed[i]); len(fs) > 0 {
+			t.Errorf("%s: %v", out.Composed[i].GetAnnotations()[render.AnnotationResourceName], fs)
+		}
+	}
+	if usages == 0 {
+		t.Fatal("no Usages composed once resources were observed")
 	}
 }
