@@ -231,3 +231,14 @@ func compile(e *entry) (map[string]*compiled, error) {
 	}
 	return out, nil
 }
+
+// Default applies the schema's defaults to obj in place, as the API server
+// does on create.
+func (v *Validator) Default(obj *unstructured.Unstructured) error {
+	c, err := v.lookup(obj.GroupVersionKind())
+	if err != nil {
+		return err
+	}
+	structuraldefaulting.Default(obj.Object, c.structural)
+	return nil
+}
