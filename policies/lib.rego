@@ -10,17 +10,14 @@ required_tags := {"managed-by", "unsilo:composite", "unsilo:team", "unsilo:envir
 # only offers there (CloudFront certificates, global WAF).
 allowed_regions := {"ap-northeast-2", "ap-northeast-1", "us-east-1", "us-west-2", "eu-west-1", "eu-central-1"}
 
-# Kinds that carry no tags in AWS.
-untaggable_kinds := {
-	"Route", "RouteTableAssociation", "VPCEndpointRouteTableAssociation",
-	"VPCEndpointSecurityGroupAssociation", "VPCEndpointSubnetAssociation",
-	"MainRouteTableAssociation", "BucketPublicAccessBlock", "BucketPolicy",
-	"BucketVersioning", "BucketServerSideEncryptionConfiguration",
-	"BucketOwnershipControls", "BucketLifecycleConfiguration", "BucketLogging",
-	"RolePolicyAttachment", "LBListener", "LBTargetGroupAttachment",
-	"WebACLAssociation", "WebACLLoggingConfiguration", "PodIdentityAssociation",
-	"AccessPolicyAssociation", "Policy", "Attachment",
-}
+# Whether the resource's CRD has spec.forProvider.tags / .region; verify
+# reads it from the provider's schema. Without schema facts (a policy unit
+# test that gives none), assume both, so a rule fails closed.
+taggable if not input.schema
+taggable if input.schema.taggable
+
+regional if not input.schema
+regional if input.schema.regional
 
 is_aws(r) if endswith(split(r.apiVersion, "/")[0], ".aws.m.upbound.io")
 

@@ -7,6 +7,7 @@ import rego.v1
 deny contains v if {
 	r := input.resource
 	lib.is_aws(r)
+	lib.regional
 	region := object.get(lib.for_provider(r), "region", "")
 	not region in lib.allowed_regions
 	v := {

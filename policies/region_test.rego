@@ -23,3 +23,8 @@ test_region_allowlist_fail_missing if {
 	some v in region.deny with input as {"resource": {"apiVersion": "s3.aws.m.upbound.io/v1beta1", "kind": "Bucket", "spec": {"forProvider": {}}}}
 	v.rule == "region-allowlist"
 }
+
+test_region_allowlist_pass_global if {
+	r := {"apiVersion": "cloudfront.aws.m.upbound.io/v1beta1", "kind": "Distribution", "spec": {"forProvider": {}}}
+	count(region.deny) == 0 with input as {"resource": r, "schema": {"taggable": true, "regional": false}}
+}

@@ -8,7 +8,7 @@ import rego.v1
 deny contains v if {
 	r := input.resource
 	lib.is_aws(r)
-	not r.kind in lib.untaggable_kinds
+	lib.taggable
 	tags := object.get(lib.for_provider(r), "tags", {})
 	missing := {t | some t in lib.required_tags; not tags[t]}
 	count(missing) > 0

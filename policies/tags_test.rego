@@ -13,7 +13,7 @@ test_required_tags_pass if {
 
 test_required_tags_pass_untaggable if {
 	r := {"apiVersion": "ec2.aws.m.upbound.io/v1beta1", "kind": "Route", "spec": {"forProvider": {"region": "ap-northeast-2"}}}
-	count(tags.deny) == 0 with input as {"resource": r, "source": "composed"}
+	count(tags.deny) == 0 with input as {"resource": r, "source": "composed", "schema": {"taggable": false, "regional": true}}
 }
 
 test_required_tags_fail if {

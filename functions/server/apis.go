@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/unsilo/unsilo/functions/compose"
 	"github.com/unsilo/unsilo/functions/network"
+	"github.com/unsilo/unsilo/functions/staticsite"
 )
 
 // APIs is every platform API this function serves. Adding an API is one
@@ -10,5 +11,6 @@ import (
 func APIs() []compose.API {
 	return []compose.API{
 		network.API{},
+		staticsite.API{},
 	}
 }

@@ -31,6 +31,14 @@ type Input struct {
 	XR       map[string]any `json:"xr,omitempty"`
 	Composed []Ref          `json:"composed,omitempty"`
 	Source   string         `json:"source"`
+	Schema   *Schema        `json:"schema,omitempty"`
+}
+
+// Schema is what the resource's CRD says about it, so rules need no lists
+// of kinds: whether spec.forProvider has tags and region.
+type Schema struct {
+	Taggable bool `json:"taggable"`
+	Regional bool `json:"regional"`
 }
 
 // Ref names a sibling composed resource.

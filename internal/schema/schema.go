@@ -242,3 +242,21 @@ func (v *Validator) Default(obj *unstructured.Unstructured) error {
 	structuraldefaulting.Default(obj.Object, c.structural)
 	return nil
 }
+
+// HasProperty reports whether the schema of gvk declares the field at path,
+// e.g. spec.forProvider.tags: policies ask it whether a kind can be tagged.
+func (v *Validator) HasProperty(gvk schema.GroupVersionKind, path ...string) bool {
+	c, err := v.lookup(gvk)
+	if err != nil {
+		return false
+	}
+	s := c.structural
+	for _, p := range path {
+		next, ok := s.Properties[p]
+		if !ok {
+			return false
+		}
+		s = &next
+	}
+	return true
+}

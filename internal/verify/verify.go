@@ -130,6 +130,12 @@ func (c *Checker) checkPolicy(ctx context.Context, r *Report, file string, line 
 // finding too, so a broken policy can never pass silently.
 func (c *Checker) policy(ctx context.Context, u, xr *unstructured.Unstructured, refs []policy.Ref, source string) []Finding {
 	in := policy.Input{Resource: u.Object, Composed: refs, Source: source}
+	if gvk := u.GroupVersionKind(); c.Schemas.Known(u.GetAPIVersion(), u.GetKind()) {
+		in.Schema = &policy.Schema{
+			Taggable: c.Schemas.HasProperty(gvk, "spec", "forProvider", "tags"),
+			Regional: c.Schemas.HasProperty(gvk, "spec", "forProvider", "region"),
+		}
+	}
 	if xr != nil {
 		in.XR = xr.Object
 	}
