@@ -26,3 +26,25 @@ for_provider(r) := object.get(r, ["spec", "forProvider"], {})
 environment := object.get(input.xr, ["spec", "environment"], "dev")
 
 world_cidrs := {"0.0.0.0/0", "::/0"}
+
+# What each environment may run: teams cannot claim a db.r7g.xlarge in dev
+# by accident. The XRDs' enums list every size the platform supports.
+allowed_instance_types := {
+	"dev": {"t3.micro", "t3.small", "t3.medium", "t4g.small", "t4g.medium"},
+	"staging": {"t3.small", "t3.medium", "t3.large", "t4g.medium", "t4g.large", "m7g.large"},
+	"prod": {"t3.large", "t4g.large", "m6i.large", "m6i.xlarge", "m7g.large", "m7g.xlarge", "c6i.large", "c7g.large"},
+}
+
+allowed_db_classes := {
+	"dev": {"db.t4g.micro", "db.t4g.small", "db.t4g.medium"},
+	"staging": {"db.t4g.medium", "db.t4g.large", "db.m7g.large"},
+	"prod": {"db.t4g.large", "db.m7g.large", "db.m7g.xlarge", "db.r7g.large", "db.r7g.xlarge"},
+}
+
+component_label := "platform.unsilo.dev/component"
+
+# The composed sibling called name (a composition resource name).
+sibling(name) := c.resource if {
+	some c in input.composed
+	c.name == name
+}

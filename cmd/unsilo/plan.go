@@ -33,16 +33,21 @@ func planCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var plans []plan.XR
+			byFile := map[string][]manifest.Object{}
+			worlds := map[string][]unstructured.Unstructured{}
 			for _, f := range files {
 				objs, err := manifest.ReadFile(f)
 				if err != nil {
 					return err
 				}
-				avail := make([]unstructured.Unstructured, 0, len(objs))
+				byFile[f] = objs
 				for _, o := range objs {
-					avail = append(avail, *o.Unstructured)
+					worlds[catalog.World(f)] = append(worlds[catalog.World(f)], *o.Unstructured)
 				}
+			}
+			var plans []plan.XR
+			for _, f := range files {
+				objs, avail := byFile[f], worlds[catalog.World(f)]
 				for _, o := range objs {
 					if !cat.IsXR(o.Unstructured) {
 						continue

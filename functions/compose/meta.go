@@ -1,6 +1,8 @@
 package compose
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"maps"
 	"sort"
 	"strings"
@@ -97,3 +99,16 @@ func ptr[T any](v T) *T { return &v }
 
 // Ptr returns a pointer to v; provider structs take pointers everywhere.
 func Ptr[T any](v T) *T { return &v }
+
+// ShortName is Name for AWS names with a small length limit (target groups
+// and load balancers: 32): it keeps as much of the readable name as fits and
+// ends with a hash of the full one, so two XRs never collide.
+func ShortName(xr *resource.Composite, component string, limit int) string {
+	full := Name(xr, component)
+	if len(full) <= limit {
+		return full
+	}
+	sum := sha256.Sum256([]byte(full))
+	h := hex.EncodeToString(sum[:])[:8]
+	return strings.TrimRight(full[:limit-len(h)-1], "-") + "-" + h
+}

@@ -4,6 +4,7 @@ import (
 	"github.com/unsilo/unsilo/functions/compose"
 	"github.com/unsilo/unsilo/functions/network"
 	"github.com/unsilo/unsilo/functions/staticsite"
+	"github.com/unsilo/unsilo/functions/webportal"
 )
 
 // APIs is every platform API this function serves. Adding an API is one
@@ -12,5 +13,6 @@ func APIs() []compose.API {
 	return []compose.API{
 		network.API{},
 		staticsite.API{},
+		webportal.API{},
 	}
 }

@@ -129,3 +129,14 @@ func IsFixture(path string) bool {
 func GoldenPath(example string) string {
 	return strings.TrimSuffix(example, filepath.Ext(example)) + ".rendered.yaml"
 }
+
+// World names the set of files whose objects exist together, as they would
+// in one cluster namespace: a team folder is one world (its WebPortal finds
+// the Network in the file next to it), while each example file stands
+// alone, since dev.yaml and prod.yaml define the same names twice.
+func World(file string) string {
+	if filepath.Base(filepath.Dir(file)) == "examples" {
+		return file
+	}
+	return filepath.Dir(file)
+}

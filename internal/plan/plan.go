@@ -86,22 +86,29 @@ var fields = []struct{ key, label string }{
 	{"backupRetentionPeriod", "backups"}, {"deletionProtection", "deletionProtection"},
 	{"minSize", "min"}, {"maxSize", "max"}, {"desiredCapacity", "desired"},
 	{"internal", "internal"}, {"loadBalancerType", "lb"}, {"port", "port"}, {"protocol", "protocol"},
-	{"version", "k8s"}, {"edition", "edition"}, {"region", ""},
+	{"version", "k8s"}, {"edition", "edition"}, {"scope", "scope"}, {"priceClass", "priceClass"},
+	{"metadataOptions.httpTokens", "imdsTokens"}, {"accessLogs.enabled", "accessLogs"},
+	{"defaultCacheBehavior.viewerProtocolPolicy", "viewer"}, {"loggingConfig.bucket", "logs"},
+	{"viewerCertificate.minimumProtocolVersion", "tls"}, {"sslPolicy", "tls"},
+	{"targetTrackingConfiguration.targetValue", "target"}, {"policyArn", "policy"},
+	{"versioningConfiguration.status", "versioning"}, {"rule.objectOwnership", "ownership"},
+	{"blockPublicPolicy", "blockPublic"},
 }
 
 // targets name what a selector points at, e.g. a route's gateway.
 var targets = []struct{ key, label string }{
 	{"gatewayIdSelector", "via"}, {"natGatewayIdSelector", "via"}, {"subnetIdSelector", "subnet"},
 	{"routeTableIdSelector", "table"}, {"vpcEndpointIdSelector", "endpoint"}, {"securityGroupIdSelector", "sg"},
-	{"allocationIdSelector", "eip"},
+	{"allocationIdSelector", "eip"}, {"referencedSecurityGroupIdSelector", "peer"},
+	{"targetGroupArnSelector", "tg"}, {"loadBalancerArnSelector", "lb"},
 }
 
 func details(cd *unstructured.Unstructured) string {
 	fp, _, _ := unstructured.NestedMap(cd.Object, "spec", "forProvider")
 	var parts []string
 	for _, f := range fields {
-		v, ok := fp[f.key]
-		if !ok || f.label == "" {
+		v, ok, _ := unstructured.NestedFieldNoCopy(fp, strings.Split(f.key, ".")...)
+		if !ok {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s=%v", f.label, v))

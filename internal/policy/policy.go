@@ -41,11 +41,14 @@ type Schema struct {
 	Regional bool `json:"regional"`
 }
 
-// Ref names a sibling composed resource.
+// Ref is a sibling composed resource: its kind and composition resource
+// name, and the whole object for rules that need to look inside (which
+// security group a load balancer uses, say).
 type Ref struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Name       string `json:"name"`
+	APIVersion string         `json:"apiVersion"`
+	Kind       string         `json:"kind"`
+	Name       string         `json:"name"`
+	Resource   map[string]any `json:"resource,omitempty"`
 }
 
 // Sources of an Input.

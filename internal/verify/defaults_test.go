@@ -30,6 +30,10 @@ func TestXRDDefaultsMatchFunctionDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var avail []unstructured.Unstructured
+		for _, o := range objs {
+			avail = append(avail, *o.Unstructured)
+		}
 		for _, o := range objs {
 			api, ok := c.Catalog.Lookup(o.GetAPIVersion(), o.GetKind())
 			if !ok {
@@ -46,11 +50,11 @@ func TestXRDDefaultsMatchFunctionDefaults(t *testing.T) {
 				if err := c.Schemas.Default(defaulted); err != nil {
 					t.Fatal(err)
 				}
-				a, err := render.Render(context.Background(), c.Function, render.Input{XR: bare})
+				a, err := render.Render(context.Background(), c.Function, render.Input{XR: bare, Available: avail})
 				if err != nil {
 					t.Fatal(err)
 				}
-				b, err := render.Render(context.Background(), c.Function, render.Input{XR: defaulted})
+				b, err := render.Render(context.Background(), c.Function, render.Input{XR: defaulted, Available: avail})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -29,9 +29,26 @@ type Checker struct {
 // Run verifies the XR files and the overlays under the given roots.
 func (c *Checker) Run(ctx context.Context, xrFiles, overlays []string) (*Report, error) {
 	r := &Report{}
+	files := map[string][]manifest.Object{}
+	// A render sees the other objects of its world (catalog.World), as the
+	// cluster would: a team's WebPortal finds its Network in the next file.
+	avail := map[string][]unstructured.Unstructured{}
 	for _, f := range xrFiles {
-		if err := c.verifyFile(ctx, r, f); err != nil {
-			return nil, err
+		objs, err := manifest.ReadFile(f)
+		if err != nil {
+			r.add(Finding{File: f, Object: "-", Reason: err.Error(), Rule: "yaml"})
+			continue
+		}
+		files[f] = objs
+		for _, o := range objs {
+			avail[catalog.World(f)] = append(avail[catalog.World(f)], *o.Unstructured)
+		}
+	}
+	for _, f := range xrFiles {
+		if objs, ok := files[f]; ok {
+			if err := c.verifyObjects(ctx, r, objs, avail[catalog.World(f)]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, dir := range overlays {
@@ -43,18 +60,9 @@ func (c *Checker) Run(ctx context.Context, xrFiles, overlays []string) (*Report,
 	return r, nil
 }
 
-// verifyFile checks every document of a file of XRs (and the other
+// verifyObjects checks every document of a file of XRs (and the other
 // resources a team keeps beside them).
-func (c *Checker) verifyFile(ctx context.Context, r *Report, file string) error {
-	objs, err := manifest.ReadFile(file)
-	if err != nil {
-		r.add(Finding{File: file, Object: "-", Reason: err.Error(), Rule: "yaml"})
-		return nil
-	}
-	avail := make([]unstructured.Unstructured, 0, len(objs))
-	for _, o := range objs {
-		avail = append(avail, *o.Unstructured)
-	}
+func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.Object, avail []unstructured.Unstructured) error {
 	for _, o := range objs {
 		if isKustomization(o.Unstructured) {
 			continue // built and checked as an overlay
@@ -90,7 +98,7 @@ func (c *Checker) checkComposed(ctx context.Context, r *Report, xr manifest.Obje
 	refs := make([]policy.Ref, 0, len(out.Composed))
 	for i := range out.Composed {
 		cd := &out.Composed[i]
-		refs = append(refs, policy.Ref{APIVersion: cd.GetAPIVersion(), Kind: cd.GetKind(), Name: cd.GetAnnotations()[render.AnnotationResourceName]})
+		refs = append(refs, policy.Ref{APIVersion: cd.GetAPIVersion(), Kind: cd.GetKind(), Name: cd.GetAnnotations()[render.AnnotationResourceName], Resource: cd.Object})
 	}
 	var g grouped
 	for i := range out.Composed {

@@ -94,7 +94,7 @@ func TestRepoVerifies(t *testing.T) {
 
 func TestBadInputs(t *testing.T) {
 	r, err := checker(t).Run(context.Background(),
-		[]string{"testdata/bad-network.yaml"},
+		[]string{"testdata/bad-network.yaml", "testdata/bad-web.yaml"},
 		[]string{"testdata/overlays/broken", "testdata/overlays/ok"})
 	if err != nil {
 		t.Fatal(err)
@@ -104,15 +104,22 @@ func TestBadInputs(t *testing.T) {
 		reason string
 		want   string
 	}{
-		"AZCountOne":    {"the XRD's minimum names the field and line", "bad-network.yaml:1: Network/team/one-az: spec.azCount: Invalid value: 1"},
-		"UnknownField":  {"a typo in a field name is unknown, as fieldValidation=Strict", "bad-network.yaml:12: Network/team/typo: spec.natmode: unknown field"},
-		"UnknownRegion": {"the region enum", `bad-network.yaml:12: Network/team/typo: spec.region: Unsupported value: "mars-1"`},
-		"CELHostBits":   {"the XRD's CEL rule message", "spec.cidr: Invalid value: \"10.0.1.0/16\": must not have host bits set"},
-		"Missing":       {"required fields", "bad-network.yaml:23: Network/team/missing: spec.region: Required value"},
-		"Policy":        {"a policy violation names rule and fix, once for all resources", "Network/team/region-not-allowed -> 50 resources"},
-		"FunctionError": {"what only the function can judge comes back as a render finding", "bad-network.yaml:41: Network/team/public-range: cannot compose Network team/public-range: spec.cidr"},
-		"Overlay":       {"a broken overlay is named", "testdata/overlays/broken: kustomization: kustomize build"},
-		"ManifestField": {"overlay output is schema-checked", "ConfigMap/x/settings: bogus: unknown field"},
+		"AZCountOne":     {"the XRD's minimum names the field and line", "bad-network.yaml:1: Network/team/one-az: spec.azCount: Invalid value: 1"},
+		"UnknownField":   {"a typo in a field name is unknown, as fieldValidation=Strict", "bad-network.yaml:12: Network/team/typo: spec.natmode: unknown field"},
+		"UnknownRegion":  {"the region enum", `bad-network.yaml:12: Network/team/typo: spec.region: Unsupported value: "mars-1"`},
+		"CELHostBits":    {"the XRD's CEL rule message", "spec.cidr: Invalid value: \"10.0.1.0/16\": must not have host bits set"},
+		"Missing":        {"required fields", "bad-network.yaml:23: Network/team/missing: spec.region: Required value"},
+		"Policy":         {"a policy violation names rule and fix, once for all resources", "Network/team/region-not-allowed -> 50 resources"},
+		"FunctionError":  {"what only the function can judge comes back as a render finding", "bad-network.yaml:41: Network/team/public-range: cannot compose Network team/public-range: spec.cidr"},
+		"Overlay":        {"a broken overlay is named", "testdata/overlays/broken: kustomization: kustomize build"},
+		"NoNetwork":      {"a WebPortal pointing at a Network that does not exist", "bad-web.yaml:1: WebPortal/shop/orphan: cannot compose WebPortal shop/orphan: spec.networkRef.name: invalid value does-not-exist: no Network of that name"},
+		"MinOverMax":     {"min > max is refused by the XRD's CEL rule", "bad-web.yaml:14: WebPortal/shop/inverted: spec.instances.min: Invalid value: min must not exceed max"},
+		"UnknownType":    {"an instance type the platform does not know", `bad-web.yaml:14: WebPortal/shop/inverted: spec.instances.type: Unsupported value: "t3.huge"`},
+		"HugeDB":         {"no db.r6g.16xlarge by accident", `spec.database.instanceClass: Unsupported value: "db.r6g.16xlarge"`},
+		"DevAllowlist":   {"sizes the platform knows but dev does not allow", "WebPortal/shop/big-in-dev -> Instance database: spec.forProvider.instanceClass: db.r7g.xlarge is not allowed in dev"},
+		"DevTypes":       {"the instance allowlist per environment", "WebPortal/shop/big-in-dev -> LaunchTemplate launch-template: spec.forProvider.instanceType: m7g.xlarge is not allowed in dev"},
+		"CloudFrontCert": {"a CloudFront certificate outside us-east-1", "bad-web.yaml:51: StaticSite/shop/wrong-cert: spec.domain.certificateArn: Invalid value: \"arn:aws:acm:ap-northeast-2:123456789012:certificate/0b9a0e6c-9f0e\": must be an ACM certificate ARN in us-east-1"},
+		"ManifestField":  {"overlay output is schema-checked", "ConfigMap/x/settings: bogus: unknown field"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

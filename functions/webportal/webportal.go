@@ -1,0 +1,132 @@
+package webportal
+
+import (
+	"context"
+
+	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
+	autoscaling "github.com/upbound/provider-aws/v2/apis/namespaced/autoscaling/v1beta1"
+	ec2 "github.com/upbound/provider-aws/v2/apis/namespaced/ec2/v1beta1"
+	elbv2 "github.com/upbound/provider-aws/v2/apis/namespaced/elbv2/v1beta1"
+	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
+	rds "github.com/upbound/provider-aws/v2/apis/namespaced/rds/v1beta1"
+	wafv2 "github.com/upbound/provider-aws/v2/apis/namespaced/wafv2/v1beta1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/unsilo/unsilo/functions/compose"
+)
+
+// API composes WebPortal XRs.
+type API struct{}
+
+// Kind implements compose.API.
+func (API) Kind() string { return "WebPortal" }
+
+// AddToScheme implements compose.API.
+func (API) AddToScheme(s *runtime.Scheme) error {
+	for _, add := range []func(*runtime.Scheme) error{
+		ec2.AddToScheme, elbv2.AddToScheme, autoscaling.AddToScheme,
+		iam.AddToScheme, rds.AddToScheme, wafv2.AddToScheme,
+	} {
+		if err := add(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// networkReq is the requirement key under which Crossplane passes the
+// referenced Network XR.
+const networkReq = "network"
+
+type builder struct {
+	req    *compose.Request
+	spec   *Spec
+	region string
+	tag    *compose.Tagger
+	out    *compose.Result
+}
+
+// Compose implements compose.API.
+func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, error) {
+	spec, err := readSpec(req.XR)
+	if err != nil {
+		return nil, err
+	}
+	out := compose.NewResult()
+	// Ask for the Network on every call so the requirement stays stable.
+	out.Require = map[string]compose.Selector{networkReq: {
+		APIVersion: compose.Group + "/v1alpha1", Kind: "Network", Name: spec.NetworkRef.Name,
+	}}
+	nets, fetched := req.Required[networkReq]
+	if !fetched {
+		return out, nil // Crossplane fetches the Network and calls again
+	}
+	if len(nets) == 0 {
+		return nil, compose.Invalid("spec.networkRef.name", spec.NetworkRef.Name,
+			"no Network of that name in namespace %s; create it first or fix the name", req.XR.Resource.GetNamespace())
+	}
+	region, _, _ := unstructured.NestedString(nets[0].Resource.Object, "spec", "region")
+	if region == "" {
+		return nil, compose.Invalid("spec.networkRef.name", spec.NetworkRef.Name, "the Network has no spec.region")
+	}
+	if !spec.HTTPS.AllowHTTPOnly && certRegion(spec.HTTPS.CertificateARN) != region {
+		return nil, compose.Invalid("spec.https.certificateArn", spec.HTTPS.CertificateARN,
+			"the ALB needs a certificate from its own region %s, not %s", region, certRegion(spec.HTTPS.CertificateARN))
+	}
+	b := &builder{req: req, spec: spec, region: region, tag: compose.NewTagger(req.XR), out: out}
+	b.securityGroups()
+	b.loadBalancer()
+	b.compute()
+	b.database()
+	b.firewall()
+	b.status()
+	return out, nil
+}
+
+func (b *builder) meta(name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Labels: compose.Labels(b.req.XR, name, nil)}
+}
+
+func (b *builder) regionPtr() *string { return compose.Ptr(b.region) }
+
+// ref selects a sibling composed resource of this XR by component name.
+func ref(component string) *xpv1.NamespacedSelector {
+	return &xpv1.NamespacedSelector{
+		MatchControllerRef: compose.Ptr(true),
+		MatchLabels:        map[string]string{compose.LabelComponent: component},
+	}
+}
+
+// fromNetwork selects what the referenced Network composed, by the labels
+// it puts on its resources (see functions/network).
+func (b *builder) fromNetwork(labels map[string]string) *xpv1.NamespacedSelector {
+	l := map[string]string{"platform.unsilo.dev/network": b.spec.NetworkRef.Name}
+	for k, v := range labels {
+		l[k] = v
+	}
+	return &xpv1.NamespacedSelector{MatchLabels: l}
+}
+
+func (b *builder) subnets(access string) *xpv1.NamespacedSelector {
+	return b.fromNetwork(map[string]string{compose.LabelAccess: access})
+}
+
+func (b *builder) vpc() *xpv1.NamespacedSelector {
+	return b.fromNetwork(map[string]string{compose.LabelComponent: "vpc"})
+}
+
+func (b *builder) status() {
+	st := b.out.Status
+	if v := b.req.AtProvider("alb", "dnsName"); v != "" {
+		st["albDnsName"] = v
+	}
+	if v := b.req.AtProvider("database", "address"); v != "" {
+		st["databaseEndpoint"] = v
+	}
+	if v := b.req.AtProvider("asg", "id"); v != "" {
+		st["autoscalingGroupName"] = v
+	}
+	st["network"] = b.spec.NetworkRef.Name
+}
