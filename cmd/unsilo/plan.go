@@ -19,7 +19,11 @@ func planCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "plan [PATH...]",
 		Short: "Show, per XR, the AWS resources it creates and the fields a reviewer cares about",
-		Long:  "PATH is a file or folder of XRs; the default is every example under compositions/ and every claim under teams/.",
+		Long: `Shows every resource an XR will own once AWS has answered, including those
+composed only after another exists (node groups after their cluster, a bucket
+policy after its distribution); values AWS assigns read "(known after apply)".
+PATH is a file or folder of XRs; the default is every example under
+compositions/ and every claim under teams/.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cat, err := e.catalog()
 			if err != nil {
@@ -53,7 +57,7 @@ func planCmd(e *env) *cobra.Command {
 						continue
 					}
 					p := plan.XR{Where: e.rel(o.Where()), ID: o.ID()}
-					out, err := render.Render(cmd.Context(), fn, render.Input{XR: o.Unstructured, Available: avail})
+					out, err := render.Converge(cmd.Context(), fn, render.Input{XR: o.Unstructured, Available: avail})
 					var fatal *render.FatalError
 					switch {
 					case errors.As(err, &fatal):

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/unsilo/unsilo/functions/cluster"
 	"github.com/unsilo/unsilo/functions/compose"
 	"github.com/unsilo/unsilo/functions/network"
 	"github.com/unsilo/unsilo/functions/staticsite"
@@ -12,6 +13,7 @@ import (
 func APIs() []compose.API {
 	return []compose.API{
 		network.API{},
+		cluster.API{},
 		staticsite.API{},
 		webportal.API{},
 	}

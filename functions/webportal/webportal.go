@@ -11,7 +11,6 @@ import (
 	rds "github.com/upbound/provider-aws/v2/apis/namespaced/rds/v1beta1"
 	wafv2 "github.com/upbound/provider-aws/v2/apis/namespaced/wafv2/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/unsilo/unsilo/functions/compose"
@@ -36,10 +35,6 @@ func (API) AddToScheme(s *runtime.Scheme) error {
 	return nil
 }
 
-// networkReq is the requirement key under which Crossplane passes the
-// referenced Network XR.
-const networkReq = "network"
-
 type builder struct {
 	req    *compose.Request
 	spec   *Spec
@@ -55,21 +50,9 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 		return nil, err
 	}
 	out := compose.NewResult()
-	// Ask for the Network on every call so the requirement stays stable.
-	out.Require = map[string]compose.Selector{networkReq: {
-		APIVersion: compose.Group + "/v1alpha1", Kind: "Network", Name: spec.NetworkRef.Name,
-	}}
-	nets, fetched := req.Required[networkReq]
-	if !fetched {
-		return out, nil // Crossplane fetches the Network and calls again
-	}
-	if len(nets) == 0 {
-		return nil, compose.Invalid("spec.networkRef.name", spec.NetworkRef.Name,
-			"no Network of that name in namespace %s; create it first or fix the name", req.XR.Resource.GetNamespace())
-	}
-	region, _, _ := unstructured.NestedString(nets[0].Resource.Object, "spec", "region")
-	if region == "" {
-		return nil, compose.Invalid("spec.networkRef.name", spec.NetworkRef.Name, "the Network has no spec.region")
+	region, ok, err := out.NetworkRegion(req, spec.NetworkRef.Name, "spec.networkRef.name")
+	if err != nil || !ok {
+		return out, err // not fetched yet: Crossplane calls again with the Network
 	}
 	if !spec.HTTPS.AllowHTTPOnly && certRegion(spec.HTTPS.CertificateARN) != region {
 		return nil, compose.Invalid("spec.https.certificateArn", spec.HTTPS.CertificateARN,

@@ -54,7 +54,7 @@ var network = []resource.Required{{Resource: &unstructured.Unstructured{Object: 
 }}}}
 
 func withNetwork(spec map[string]any) *compose.Request {
-	return &compose.Request{XR: xr(spec), Required: map[string][]resource.Required{networkReq: network}}
+	return &compose.Request{XR: xr(spec), Required: map[string][]resource.Required{"network": network}}
 }
 
 func TestAsksForTheNetworkFirst(t *testing.T) {
@@ -65,7 +65,7 @@ func TestAsksForTheNetworkFirst(t *testing.T) {
 	if len(res.Resources) != 0 {
 		t.Errorf("composed %d resources before knowing the Network: never a partial set", len(res.Resources))
 	}
-	if sel := res.Require[networkReq]; sel.Kind != "Network" || sel.Name != "net" {
+	if sel := res.Require["network"]; sel.Kind != "Network" || sel.Name != "net" {
 		t.Errorf("requirement = %+v, want the Network named net", sel)
 	}
 }
@@ -76,7 +76,7 @@ func TestInvalid(t *testing.T) {
 		req    *compose.Request
 		field  string
 	}{
-		"MissingNetwork": {"a Network that does not exist is named", &compose.Request{XR: xr(base()), Required: map[string][]resource.Required{networkReq: {}}}, "spec.networkRef.name"},
+		"MissingNetwork": {"a Network that does not exist is named", &compose.Request{XR: xr(base()), Required: map[string][]resource.Required{"network": {}}}, "spec.networkRef.name"},
 		"MinOverMax":     {"min > max", withNetwork(set(base(), []string{"instances", "min"}, int64(5))), "spec.instances.min"},
 		"DesiredOutside": {"desired outside min..max", withNetwork(set(base(), []string{"instances", "desired"}, int64(9))), "spec.instances.desired"},
 		"CertRegion":     {"the ALB's certificate must be from the Network's region", withNetwork(set(base(), []string{"https", "certificateArn"}, "arn:aws:acm:us-east-1:123456789012:certificate/0b9a")), "spec.https.certificateArn"},

@@ -92,7 +92,11 @@ var fields = []struct{ key, label string }{
 	{"viewerCertificate.minimumProtocolVersion", "tls"}, {"sslPolicy", "tls"},
 	{"targetTrackingConfiguration.targetValue", "target"}, {"policyArn", "policy"},
 	{"versioningConfiguration.status", "versioning"}, {"rule.objectOwnership", "ownership"},
-	{"blockPublicPolicy", "blockPublic"},
+	{"blockPublicPolicy", "blockPublic"}, {"addonName", "addon"}, {"namespace", "namespace"},
+	{"serviceAccount", "serviceAccount"}, {"instanceTypes", "types"}, {"capacityType", "capacity"},
+	{"scalingConfig.minSize", "min"}, {"scalingConfig.maxSize", "max"}, {"principalArn", "principal"},
+	{"vpcConfig.endpointPublicAccess", "publicEndpoint"}, {"vpcConfig.publicAccessCidrs", "publicCidrs"},
+	{"enabledClusterLogTypes", "logs"}, {"enableKeyRotation", "rotation"},
 }
 
 // targets name what a selector points at, e.g. a route's gateway.

@@ -80,7 +80,8 @@ func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.
 		// composed resources' owner references; a render has none.
 		xr := o.DeepCopy()
 		xr.SetUID(types.UID("00000000-0000-0000-0000-000000000000"))
-		out, err := render.Render(ctx, c.Function, render.Input{XR: xr, Available: avail})
+		// Check everything the XR will own, not just the first reconcile.
+		out, err := render.Converge(ctx, c.Function, render.Input{XR: xr, Available: avail})
 		var fatal *render.FatalError
 		if errors.As(err, &fatal) {
 			r.add(Finding{File: o.File, Line: o.Line, Object: o.ID(), Reason: fatal.Message, Rule: "render"})

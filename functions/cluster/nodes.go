@@ -1,0 +1,122 @@
+package cluster
+
+import (
+	ec2 "github.com/upbound/provider-aws/v2/apis/namespaced/ec2/v1beta1"
+	eks "github.com/upbound/provider-aws/v2/apis/namespaced/eks/v1beta1"
+
+	"github.com/unsilo/unsilo/functions/compose"
+)
+
+var nodePolicies = []string{
+	"arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+	"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+	"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+	"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+}
+
+// nodes composes a launch template (IMDSv2 only, encrypted gp3 root) and a
+// managed node group per spec.nodeGroups entry, in the private subnets.
+func (b *builder) nodes() {
+	b.role("node-role", "ec2.amazonaws.com", nodePolicies, nil)
+	for _, g := range b.spec.NodeGroups {
+		lt := "launch-template-" + g.Name
+		ltName := compose.ShortName(b.req.XR, lt, 128)
+		b.out.Add(lt, &ec2.LaunchTemplate{
+			ObjectMeta: b.meta(lt),
+			Spec: ec2.LaunchTemplateSpec{ForProvider: ec2.LaunchTemplateParameters_2{
+				Region:               b.regionPtr(),
+				Name:                 compose.Ptr(ltName),
+				UpdateDefaultVersion: compose.Ptr(true),
+				MetadataOptions: &ec2.LaunchTemplateMetadataOptionsParameters{
+					HTTPEndpoint: compose.Ptr("enabled"), HTTPTokens: compose.Ptr("required"),
+					// Pods reach credentials through Pod Identity, not the
+					// node's metadata service: one hop keeps them out.
+					HTTPPutResponseHopLimit: compose.Ptr(1.0),
+				},
+				BlockDeviceMappings: []ec2.BlockDeviceMappingsParameters{{
+					DeviceName: compose.Ptr("/dev/xvda"),
+					EBS: &ec2.EBSParameters{
+						Encrypted: compose.Ptr("true"), VolumeType: compose.Ptr("gp3"),
+						VolumeSize: compose.Ptr(float64(g.DiskGiB)), DeleteOnTermination: compose.Ptr("true"),
+					},
+				}},
+				Tags: b.tag.Tags(lt),
+			}},
+		})
+		if _, ok := b.out.Resources["cluster"]; !ok {
+			continue // node groups need the cluster, which waits for its key
+		}
+		var types []*string
+		for _, t := range g.InstanceTypes {
+			types = append(types, compose.Ptr(t))
+		}
+		ng := "nodegroup-" + g.Name
+		b.out.Add(ng, &eks.NodeGroup{
+			ObjectMeta: b.meta(ng),
+			Spec: eks.NodeGroupSpec{ForProvider: eks.NodeGroupParameters{
+				Region:              b.regionPtr(),
+				ClusterNameSelector: ref("cluster"),
+				NodeRoleArnSelector: ref("node-role"),
+				SubnetIDSelector:    b.privateSubnets(),
+				InstanceTypes:       types,
+				CapacityType:        compose.Ptr(g.CapacityType),
+				AMIType:             compose.Ptr(g.AMIType),
+				ScalingConfig: &eks.ScalingConfigParameters{
+					MinSize: compose.Ptr(float64(g.Min)), MaxSize: compose.Ptr(float64(g.Max)), DesiredSize: compose.Ptr(float64(g.Desired)),
+				},
+				LaunchTemplate: &eks.LaunchTemplateParameters{Name: compose.Ptr(ltName), Version: compose.Ptr("$Latest")},
+				Tags:           b.tag.Tags(ng),
+			}},
+		})
+	}
+}
+
+func (b *builder) addons() {
+	if _, ok := b.out.Resources["cluster"]; !ok {
+		return
+	}
+	for _, a := range addons {
+		name := "addon-" + a
+		b.out.Add(name, &eks.Addon{
+			ObjectMeta: b.meta(name),
+			Spec: eks.AddonSpec{ForProvider: eks.AddonParameters{
+				Region:                   b.regionPtr(),
+				ClusterNameSelector:      ref("cluster"),
+				AddonName:                compose.Ptr(a),
+				ResolveConflictsOnCreate: compose.Ptr("OVERWRITE"),
+				ResolveConflictsOnUpdate: compose.Ptr("PRESERVE"),
+				Tags:                     b.tag.Tags(name),
+			}},
+		})
+	}
+}
+
+// access grants the admin and CI roles cluster-admin through EKS access
+// entries (the cluster runs in API authentication mode: no aws-auth map).
+func (b *builder) access() {
+	if _, ok := b.out.Resources["cluster"]; !ok {
+		return
+	}
+	for _, a := range []struct{ name, arn string }{{"admin", b.spec.Access.AdminRoleARN}, {"ci", b.spec.Access.CIRoleARN}} {
+		if a.arn == "" {
+			continue
+		}
+		entry := "access-" + a.name
+		b.out.Add(entry, &eks.AccessEntry{
+			ObjectMeta: b.meta(entry),
+			Spec: eks.AccessEntrySpec{ForProvider: eks.AccessEntryParameters{
+				Region: b.regionPtr(), ClusterNameSelector: ref("cluster"), PrincipalArn: compose.Ptr(a.arn),
+				Type: compose.Ptr("STANDARD"), Tags: b.tag.Tags(entry),
+			}},
+		})
+		pol := entry + "-cluster-admin"
+		b.out.Add(pol, &eks.AccessPolicyAssociation{
+			ObjectMeta: b.meta(pol),
+			Spec: eks.AccessPolicyAssociationSpec{ForProvider: eks.AccessPolicyAssociationParameters{
+				Region: b.regionPtr(), ClusterNameSelector: ref("cluster"), PrincipalArn: compose.Ptr(a.arn),
+				PolicyArn:   compose.Ptr("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"),
+				AccessScope: &eks.AccessScopeParameters{Type: compose.Ptr("cluster")},
+			}},
+		})
+	}
+}
