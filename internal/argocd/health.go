@@ -1,0 +1,97 @@
+// Package argocd runs Argo CD's Lua resource health checks the way Argo CD
+// does (gopher-lua, the object as a table in `obj`), so the checks the
+// platform ships in argocd-cm are tested against real resource states.
+package argocd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Health is what a check returns.
+type Health struct {
+	Status  string // Healthy, Progressing, Degraded, Suspended, Missing, Unknown
+	Message string
+}
+
+// statuses Argo CD accepts from a health check.
+var statuses = map[string]bool{"Healthy": true, "Progressing": true, "Degraded": true, "Suspended": true, "Missing": true, "Unknown": true}
+
+// Check runs a health script on an object.
+func Check(ctx context.Context, script string, obj map[string]any) (Health, error) {
+	L := lua.NewState(lua.Options{SkipOpenLibs: false})
+	defer L.Close()
+	ctx, cancel := context.WithTimeout(ctx, time.Second) // a check that loops must not hang the test
+	defer cancel()
+	L.SetContext(ctx)
+	L.SetGlobal("obj", toLua(L, obj))
+	if err := L.DoString(script); err != nil {
+		return Health{}, fmt.Errorf("health script: %w", err)
+	}
+	ret, ok := L.Get(-1).(*lua.LTable)
+	if !ok {
+		return Health{}, errors.New("health script returned no table")
+	}
+	h := Health{Status: lua.LVAsString(ret.RawGetString("status")), Message: lua.LVAsString(ret.RawGetString("message"))}
+	if !statuses[h.Status] {
+		return h, fmt.Errorf("health script returned unknown status %q", h.Status)
+	}
+	return h, nil
+}
+
+// ScriptFor finds the health check that applies to group/kind among
+// argocd-cm keys "resource.customizations.health.<group>_<kind>", where
+// group and kind may be globs, as Argo CD matches them.
+func ScriptFor(data map[string]string, group, kind string) (string, bool) {
+	const prefix = "resource.customizations.health."
+	for k, v := range data {
+		gk, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		g, knd, ok := strings.Cut(gk, "_")
+		if !ok {
+			continue
+		}
+		gm, _ := path.Match(g, group)
+		km, _ := path.Match(knd, kind)
+		if gm && km {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func toLua(L *lua.LState, v any) lua.LValue {
+	switch x := v.(type) {
+	case map[string]any:
+		t := L.NewTable()
+		for k, e := range x {
+			t.RawSetString(k, toLua(L, e))
+		}
+		return t
+	case []any:
+		t := L.NewTable()
+		for _, e := range x {
+			t.Append(toLua(L, e))
+		}
+		return t
+	case string:
+		return lua.LString(x)
+	case bool:
+		return lua.LBool(x)
+	case int64:
+		return lua.LNumber(x)
+	case float64:
+		return lua.LNumber(x)
+	case nil:
+		return lua.LNil
+	}
+	return lua.LString(fmt.Sprint(v))
+}
