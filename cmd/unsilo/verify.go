@@ -60,7 +60,7 @@ if there is any. PATH limits the check to files or folders.`,
 			if err != nil {
 				return err
 			}
-			c := &verify.Checker{Root: root, Catalog: cat, Schemas: v, Policies: pol, Function: fn}
+			c := &verify.Checker{Root: root, Catalog: cat, Schemas: v, Policies: pol, Function: fn, Teams: len(args) == 0}
 			rep, err := c.Run(cmd.Context(), files, overlays)
 			if err != nil {
 				return err

@@ -22,6 +22,7 @@ type API struct {
 	Composition manifest.Object
 	APIVersions []string // group/version of each served version
 	Kind        string
+	Plural      string
 }
 
 // Catalog indexes the APIs by apiVersion and kind.
@@ -66,6 +67,7 @@ func loadAPI(dir string) (*API, error) {
 	a := &API{Dir: dir, XRDFile: xrd.File, XRD: xrd, Composition: comp}
 	group, _, _ := unstructured.NestedString(xrd.Object, "spec", "group")
 	a.Kind, _, _ = unstructured.NestedString(xrd.Object, "spec", "names", "kind")
+	a.Plural, _, _ = unstructured.NestedString(xrd.Object, "spec", "names", "plural")
 	versions, _, _ := unstructured.NestedSlice(xrd.Object, "spec", "versions")
 	for _, v := range versions {
 		if m, ok := v.(map[string]any); ok {
@@ -119,10 +121,10 @@ func (c *Catalog) Examples() ([]string, error) {
 	return out, nil
 }
 
-// IsFixture reports whether a path is a golden render or observed state,
-// which live next to examples but are not XRs to verify.
+// IsFixture reports whether a path is a golden render, observed state or
+// a team definition: YAML beside XRs that is not itself a Kubernetes object.
 func IsFixture(path string) bool {
-	return strings.HasSuffix(path, ".rendered.yaml") || strings.HasSuffix(path, ".observed.yaml")
+	return strings.HasSuffix(path, ".rendered.yaml") || strings.HasSuffix(path, ".observed.yaml") || filepath.Base(path) == "team.yaml"
 }
 
 // GoldenPath is where the rendered output of an example lives.
@@ -139,4 +141,13 @@ func World(file string) string {
 		return file
 	}
 	return filepath.Dir(file)
+}
+
+// Plurals maps each API's kind to its resource name, for RBAC.
+func (c *Catalog) Plurals() map[string]string {
+	out := make(map[string]string, len(c.APIs))
+	for _, a := range c.APIs {
+		out[a.Kind] = a.Plural
+	}
+	return out
 }

@@ -19,7 +19,9 @@ import (
 
 // Checker holds what every check needs; build it once per run.
 type Checker struct {
-	Root     string
+	Root string
+	// Teams turns on the team.yaml checks of teams/ under Root.
+	Teams    bool
 	Catalog  *catalog.Catalog
 	Schemas  *schema.Validator
 	Policies *policy.Engine
@@ -53,6 +55,11 @@ func (c *Checker) Run(ctx context.Context, xrFiles, overlays []string) (*Report,
 	}
 	for _, dir := range overlays {
 		if err := c.verifyOverlay(ctx, r, dir); err != nil {
+			return nil, err
+		}
+	}
+	if c.Teams {
+		if err := c.checkTeams(r); err != nil {
 			return nil, err
 		}
 	}
