@@ -1,14 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/unsilo/unsilo/functions/server"
 	"github.com/unsilo/unsilo/internal/catalog"
 	"github.com/unsilo/unsilo/internal/manifest"
 	"github.com/unsilo/unsilo/internal/plan"
@@ -16,63 +19,102 @@ import (
 )
 
 func planCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	var (
+		asJSON bool
+		base   string
+	)
+	c := &cobra.Command{
 		Use:   "plan [PATH...]",
 		Short: "Show, per XR, the AWS resources it creates and the fields a reviewer cares about",
 		Long: `Shows every resource an XR will own once AWS has answered, including those
 composed only after another exists (node groups after their cluster, a bucket
 policy after its distribution); values AWS assigns read "(known after apply)".
 PATH is a file or folder of XRs; the default is every example under
-compositions/ and every claim under teams/.`,
+compositions/ and every claim under teams/.
+
+--diff BASE renders BASE (a git ref, in a temporary worktree, with BASE's own
+function code) and the working tree, and prints as markdown for a pull
+request comment the AWS resources added, changed and removed per team and
+claim, and the policy findings; stateful resources deleted or replaced are
+called out first.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cat, err := e.catalog()
+			if base != "" {
+				return planDiff(cmd, e, base, args)
+			}
+			snap, plans, err := e.plan(cmd, args)
 			if err != nil {
 				return err
 			}
-			fn, err := e.function()
-			if err != nil {
-				return err
-			}
-			files, err := e.xrFiles(cat, args)
-			if err != nil {
-				return err
-			}
-			byFile := map[string][]manifest.Object{}
-			worlds := map[string][]unstructured.Unstructured{}
-			for _, f := range files {
-				objs, err := manifest.ReadFile(f)
-				if err != nil {
-					return err
-				}
-				byFile[f] = objs
-				for _, o := range objs {
-					worlds[catalog.World(f)] = append(worlds[catalog.World(f)], *o.Unstructured)
-				}
-			}
-			var plans []plan.XR
-			for _, f := range files {
-				objs, avail := byFile[f], worlds[catalog.World(f)]
-				for _, o := range objs {
-					if !cat.IsXR(o.Unstructured) {
-						continue
-					}
-					p := plan.XR{Where: e.rel(o.Where()), ID: o.ID()}
-					out, err := render.Converge(cmd.Context(), fn, render.Input{XR: o.Unstructured, Available: avail})
-					var fatal *render.FatalError
-					switch {
-					case errors.As(err, &fatal):
-						p.Err = fatal.Message
-					case err != nil:
-						return fmt.Errorf("%s: %w", o.Where(), err)
-					default:
-						p.Rows = plan.Rows(out)
-					}
-					plans = append(plans, p)
-				}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(snap)
 			}
 			return plan.Write(cmd.OutOrStdout(), plans)
 		},
 	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the converged resources as JSON (what --diff compares)")
+	c.Flags().StringVar(&base, "diff", "", "compare with a git ref and print markdown for a pull request")
+	return c
+}
+
+// plan renders every XR of the files to convergence.
+func (e *env) plan(cmd *cobra.Command, args []string) (plan.Snapshot, []plan.XR, error) {
+	var snap plan.Snapshot
+	cat, err := e.catalog()
+	if err != nil {
+		return snap, nil, err
+	}
+	fn, err := e.function()
+	if err != nil {
+		return snap, nil, err
+	}
+	files, err := e.xrFiles(cat, args)
+	if err != nil {
+		return snap, nil, err
+	}
+	byFile := map[string][]manifest.Object{}
+	worlds := map[string][]unstructured.Unstructured{}
+	for _, f := range files {
+		objs, err := manifest.ReadFile(f)
+		if err != nil {
+			return snap, nil, err
+		}
+		byFile[f] = objs
+		for _, o := range objs {
+			worlds[catalog.World(f)] = append(worlds[catalog.World(f)], *o.Unstructured)
+		}
+	}
+	var plans []plan.XR
+	for _, f := range files {
+		for _, o := range byFile[f] {
+			if !cat.IsXR(o.Unstructured) {
+				continue
+			}
+			p, s, err := planXR(cmd, fn, o, worlds[catalog.World(f)], e.rel(o.Where()), e.rel(catalog.World(f)))
+			if err != nil {
+				return snap, nil, err
+			}
+			plans = append(plans, p)
+			snap.XRs = append(snap.XRs, s)
+		}
+	}
+	return snap, plans, nil
+}
+
+func planXR(cmd *cobra.Command, fn *server.Server, o manifest.Object, avail []unstructured.Unstructured, where, group string) (plan.XR, plan.XRSnapshot, error) {
+	p := plan.XR{Where: where, ID: o.ID()}
+	out, err := render.Converge(cmd.Context(), fn, render.Input{XR: o.Unstructured, Available: avail})
+	var fatal *render.FatalError
+	switch {
+	case errors.As(err, &fatal):
+		p.Err = fatal.Message
+		return p, plan.XRSnapshot{ID: o.ID(), Group: group, Where: where, Error: fatal.Message}, nil
+	case err != nil:
+		return p, plan.XRSnapshot{}, fmt.Errorf("%s: %w", where, err)
+	}
+	p.Rows = plan.Rows(out)
+	return p, plan.SnapshotOf(o.ID(), group, where, out), nil
 }
 
 // xrFiles expands PATH arguments (files or folders) into YAML files; with
@@ -110,4 +152,18 @@ func (e *env) xrFiles(cat *catalog.Catalog, args []string) ([]string, error) {
 		out = append(out, files...)
 	}
 	return out, nil
+}
+
+// relTo makes paths in a snapshot relative to root, so the same file
+// compares equal in two checkouts.
+func relTo(root string, s plan.Snapshot) plan.Snapshot {
+	abs, _ := filepath.Abs(root)
+	for i := range s.XRs {
+		for _, p := range []*string{&s.XRs[i].Group, &s.XRs[i].Where} {
+			if r, err := filepath.Rel(abs, *p); err == nil && !strings.HasPrefix(r, "..") {
+				*p = r
+			}
+		}
+	}
+	return s
 }

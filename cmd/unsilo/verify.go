@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,23 +33,12 @@ if there is any. PATH limits the check to files or folders.`,
 			if err != nil {
 				return err
 			}
-			cat, err := e.catalog()
+			c, err := e.checker(cmd)
 			if err != nil {
 				return err
 			}
-			v, err := validator(cmd, cat)
-			if err != nil {
-				return err
-			}
-			pol, err := policy.Load(cmd.Context(), filepath.Join(root, "policies"))
-			if err != nil {
-				return err
-			}
-			fn, err := e.function()
-			if err != nil {
-				return err
-			}
-			files, err := e.xrFiles(cat, args)
+			c.Teams = len(args) == 0
+			files, err := e.xrFiles(c.Catalog, args)
 			if err != nil {
 				return err
 			}
@@ -60,7 +50,6 @@ if there is any. PATH limits the check to files or folders.`,
 			if err != nil {
 				return err
 			}
-			c := &verify.Checker{Root: root, Catalog: cat, Schemas: v, Policies: pol, Function: fn, Teams: len(args) == 0}
 			rep, err := c.Run(cmd.Context(), files, overlays)
 			if err != nil {
 				return err
@@ -99,4 +88,58 @@ func validator(cmd *cobra.Command, cat *catalog.Catalog) (*schema.Validator, err
 		}
 	}
 	return v, nil
+}
+
+// checker builds what verify needs: schemas, policies, the function.
+func (e *env) checker(cmd *cobra.Command) (*verify.Checker, error) {
+	root, err := e.repo()
+	if err != nil {
+		return nil, err
+	}
+	cat, err := e.catalog()
+	if err != nil {
+		return nil, err
+	}
+	v, err := validator(cmd, cat)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := policy.Load(cmd.Context(), filepath.Join(root, "policies"))
+	if err != nil {
+		return nil, err
+	}
+	fn, err := e.function()
+	if err != nil {
+		return nil, err
+	}
+	return &verify.Checker{Root: root, Catalog: cat, Schemas: v, Policies: pol, Function: fn}, nil
+}
+
+// findingsByXR verifies the XR files and groups the findings by XR id.
+func (e *env) findingsByXR(cmd *cobra.Command, args []string) (map[string][]string, error) {
+	c, err := e.checker(cmd)
+	if err != nil {
+		return nil, err
+	}
+	files, err := e.xrFiles(c.Catalog, args)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := c.Run(cmd.Context(), files, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, f := range rep.Findings {
+		id, rest, _ := strings.Cut(f.Object, " -> ")
+		msg := f.Reason + " [" + f.Rule + "]"
+		if f.Field != "" {
+			msg = "`" + f.Field + "`: " + msg
+		}
+		if rest != "" {
+			msg = rest + ": " + msg
+		}
+		out[id] = append(out[id], msg)
+	}
+	return out, nil
 }
