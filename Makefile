@@ -28,6 +28,7 @@ help:
 	@echo "make verify   validate, render and policy-check everything (bin/unsilo verify)"
 	@echo "make golden   refresh the golden renders next to the examples"
 	@echo "make bench    Go benchmarks of the function"
+	@echo "make plan-diff BASE=main   markdown of the AWS changes since BASE (the PR comment)"
 	@echo "make tools    build the pinned CLIs (crossplane, promtool, amtool, gotestsum) into bin/"
 
 ## Tools ---------------------------------------------------------------
@@ -90,4 +91,9 @@ golden:
 	UPDATE_GOLDEN=1 $(GO) test -count=1 -run Golden ./internal/render/ ./internal/plan/
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./functions/...
+	$(GO) test -run '^$$' -bench . -benchmem ./functions/... ./internal/schema/
+
+BASE ?= main
+.PHONY: plan-diff
+plan-diff: build
+	$(BIN)/unsilo plan --diff $(BASE)
