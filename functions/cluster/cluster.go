@@ -23,12 +23,7 @@ func (API) Kind() string { return "Cluster" }
 
 // AddToScheme implements compose.API.
 func (API) AddToScheme(s *runtime.Scheme) error {
-	for _, add := range []func(*runtime.Scheme) error{ec2.AddToScheme, eks.AddToScheme, iam.AddToScheme, kms.AddToScheme, corev1.AddToScheme} {
-		if err := add(s); err != nil {
-			return err
-		}
-	}
-	return nil
+	return compose.AddToScheme(s, ec2.AddToScheme, eks.AddToScheme, iam.AddToScheme, kms.AddToScheme, corev1.AddToScheme)
 }
 
 // logTypes are every control-plane log EKS offers; all are always on.
@@ -71,17 +66,10 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 }
 
 func (b *builder) meta(name string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Labels: compose.Labels(b.req.XR, name, nil)}
+	return compose.Meta(b.req.XR, name, nil)
 }
 
 func (b *builder) regionPtr() *string { return compose.Ptr(b.region) }
-
-func ref(component string) *xpv1.NamespacedSelector {
-	return &xpv1.NamespacedSelector{
-		MatchControllerRef: compose.Ptr(true),
-		MatchLabels:        map[string]string{compose.LabelComponent: component},
-	}
-}
 
 func (b *builder) privateSubnets() *xpv1.NamespacedSelector {
 	return &xpv1.NamespacedSelector{MatchLabels: map[string]string{
@@ -165,3 +153,6 @@ func (b *builder) status() {
 	}
 	st["kubeconfigSecret"] = b.kubeconfigName()
 }
+
+// ref selects a sibling composed resource of this XR.
+var ref = compose.Sibling

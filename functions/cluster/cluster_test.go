@@ -9,29 +9,18 @@ import (
 
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
-	"github.com/crossplane/function-sdk-go/resource/composite"
 	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/compose/composetest"
 )
 
-func TestMain(m *testing.M) {
-	if err := (API{}).AddToScheme(composed.Scheme); err != nil {
-		panic(err)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(composetest.Main(m, API{})) }
 
 func xr(spec map[string]any) *resource.Composite {
-	u := composite.New()
-	u.SetAPIVersion("platform.unsilo.dev/v1alpha1")
-	u.SetKind("Cluster")
-	u.SetName("tools")
-	u.SetNamespace("platform")
-	u.Object["spec"] = spec
-	return &resource.Composite{Resource: u}
+	return composetest.XR("Cluster", "platform", "tools", spec)
 }
 
 func base() map[string]any {

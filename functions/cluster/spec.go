@@ -65,8 +65,8 @@ var (
 
 func readSpec(xr *resource.Composite) (*Spec, error) {
 	s := &Spec{}
-	if err := xr.Resource.GetValueInto("spec", s); err != nil {
-		return nil, fmt.Errorf("cannot read spec: %w", err)
+	if err := compose.ReadSpec(xr, s); err != nil {
+		return nil, err
 	}
 	if s.Environment == "" {
 		s.Environment = "dev"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/netip"
 
-	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 	ec2 "github.com/upbound/provider-aws/v2/apis/namespaced/ec2/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -57,14 +56,6 @@ func (b *builder) meta(name string, extra map[string]string) metav1.ObjectMeta {
 // networkLabel marks subnets and security groups so other XRs in the same
 // namespace (WebPortal, Cluster) can select them by network name.
 const networkLabel = "platform.unsilo.dev/network"
-
-// ref selects a sibling composed resource of this XR by component name.
-func ref(component string) *xpv1.NamespacedSelector {
-	return &xpv1.NamespacedSelector{
-		MatchControllerRef: compose.Ptr(true),
-		MatchLabels:        map[string]string{compose.LabelComponent: component},
-	}
-}
 
 func (b *builder) region() *string { return compose.Ptr(b.spec.Region) }
 
@@ -130,3 +121,6 @@ func subnetTags(t map[string]*string, access string) map[string]*string {
 	}
 	return t
 }
+
+// ref selects a sibling composed resource of this XR.
+var ref = compose.Sibling

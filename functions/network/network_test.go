@@ -8,26 +8,15 @@ import (
 
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
-	"github.com/crossplane/function-sdk-go/resource/composite"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/compose/composetest"
 )
 
-func TestMain(m *testing.M) {
-	if err := (API{}).AddToScheme(composed.Scheme); err != nil {
-		panic(err)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(composetest.Main(m, API{})) }
 
 func xr(spec map[string]any) *resource.Composite {
-	u := composite.New()
-	u.SetAPIVersion("platform.unsilo.dev/v1alpha1")
-	u.SetKind("Network")
-	u.SetName("main")
-	u.SetNamespace("team-a")
-	u.Object["spec"] = spec
-	return &resource.Composite{Resource: u}
+	return composetest.XR("Network", "team-a", "main", spec)
 }
 
 func baseSpec() map[string]any {

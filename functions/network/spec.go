@@ -5,7 +5,6 @@
 package network
 
 import (
-	"fmt"
 	"net/netip"
 	"regexp"
 
@@ -49,8 +48,8 @@ const minSubnetBits = 28
 
 func readSpec(xr *resource.Composite) (*Spec, error) {
 	s := &Spec{}
-	if err := xr.Resource.GetValueInto("spec", s); err != nil {
-		return nil, fmt.Errorf("cannot read spec: %w", err)
+	if err := compose.ReadSpec(xr, s); err != nil {
+		return nil, err
 	}
 	s.defaults()
 	return s, s.validate()

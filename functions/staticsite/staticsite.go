@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 	cloudfront "github.com/upbound/provider-aws/v2/apis/namespaced/cloudfront/v1beta1"
 	s3 "github.com/upbound/provider-aws/v2/apis/namespaced/s3/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,10 +21,7 @@ func (API) Kind() string { return "StaticSite" }
 
 // AddToScheme implements compose.API.
 func (API) AddToScheme(s *runtime.Scheme) error {
-	if err := s3.AddToScheme(s); err != nil {
-		return err
-	}
-	return cloudfront.AddToScheme(s)
+	return compose.AddToScheme(s, s3.AddToScheme, cloudfront.AddToScheme)
 }
 
 // cachingOptimized is AWS's managed cache policy for static content.
@@ -55,14 +51,7 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 }
 
 func (b *builder) meta(name string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Labels: compose.Labels(b.req.XR, name, nil)}
-}
-
-func ref(component string) *xpv1.NamespacedSelector {
-	return &xpv1.NamespacedSelector{
-		MatchControllerRef: compose.Ptr(true),
-		MatchLabels:        map[string]string{compose.LabelComponent: component},
-	}
+	return compose.Meta(b.req.XR, name, nil)
 }
 
 func (b *builder) bucket() {
@@ -220,3 +209,6 @@ func (b *builder) status() {
 		st["distributionId"] = v
 	}
 }
+
+// ref selects a sibling composed resource of this XR.
+var ref = compose.Sibling

@@ -5,7 +5,6 @@
 package webportal
 
 import (
-	"fmt"
 	"regexp"
 
 	"github.com/crossplane/function-sdk-go/resource"
@@ -81,8 +80,8 @@ var (
 
 func readSpec(xr *resource.Composite) (*Spec, error) {
 	s := &Spec{}
-	if err := xr.Resource.GetValueInto("spec", s); err != nil {
-		return nil, fmt.Errorf("cannot read spec: %w", err)
+	if err := compose.ReadSpec(xr, s); err != nil {
+		return nil, err
 	}
 	s.defaults()
 	return s, s.validate()

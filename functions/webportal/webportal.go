@@ -24,15 +24,7 @@ func (API) Kind() string { return "WebPortal" }
 
 // AddToScheme implements compose.API.
 func (API) AddToScheme(s *runtime.Scheme) error {
-	for _, add := range []func(*runtime.Scheme) error{
-		ec2.AddToScheme, elbv2.AddToScheme, autoscaling.AddToScheme,
-		iam.AddToScheme, rds.AddToScheme, wafv2.AddToScheme,
-	} {
-		if err := add(s); err != nil {
-			return err
-		}
-	}
-	return nil
+	return compose.AddToScheme(s, ec2.AddToScheme, elbv2.AddToScheme, autoscaling.AddToScheme, iam.AddToScheme, rds.AddToScheme, wafv2.AddToScheme)
 }
 
 type builder struct {
@@ -69,18 +61,10 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 }
 
 func (b *builder) meta(name string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Labels: compose.Labels(b.req.XR, name, nil)}
+	return compose.Meta(b.req.XR, name, nil)
 }
 
 func (b *builder) regionPtr() *string { return compose.Ptr(b.region) }
-
-// ref selects a sibling composed resource of this XR by component name.
-func ref(component string) *xpv1.NamespacedSelector {
-	return &xpv1.NamespacedSelector{
-		MatchControllerRef: compose.Ptr(true),
-		MatchLabels:        map[string]string{compose.LabelComponent: component},
-	}
-}
 
 // fromNetwork selects what the referenced Network composed, by the labels
 // it puts on its resources (see functions/network).
@@ -113,3 +97,6 @@ func (b *builder) status() {
 	}
 	st["network"] = b.spec.NetworkRef.Name
 }
+
+// ref selects a sibling composed resource of this XR.
+var ref = compose.Sibling
