@@ -29,11 +29,12 @@ help:
 	@echo "make golden   refresh the golden renders next to the examples"
 	@echo "make bench    Go benchmarks of the function"
 	@echo "make plan-diff BASE=main   markdown of the AWS changes since BASE (the PR comment)"
-	@echo "make tools    build the pinned CLIs (crossplane, promtool, amtool, gotestsum) into bin/"
+	@echo "make e2e      a real etcd + kube-apiserver + Crossplane core on loopback judge every manifest"
+	@echo "make tools    build the pinned CLIs and servers into bin/ (cached in ~/.cache/unsilo)"
 
 ## Tools ---------------------------------------------------------------
 
-TOOLS := crossplane promtool amtool gotestsum
+TOOLS := crossplane promtool amtool gotestsum etcd kube-apiserver crossplane-core
 .PHONY: tools $(addprefix tool-,$(TOOLS))
 tools: $(addprefix tool-,$(TOOLS))
 $(addprefix tool-,$(TOOLS)): tool-%:
@@ -63,8 +64,8 @@ demo-platform: build
 
 ## Test ----------------------------------------------------------------
 
-.PHONY: test test-results test-go test-fidelity test-summary verify golden bench
-test: test-results test-go test-fidelity verify $(TEST_TARGETS)
+.PHONY: test test-results test-go test-fidelity test-summary verify golden bench e2e
+test: test-results test-go test-fidelity verify e2e $(TEST_TARGETS)
 	@$(MAKE) --no-print-directory test-summary
 
 test-results:
@@ -79,6 +80,13 @@ test-go: tool-gotestsum
 test-fidelity: tool-crossplane build tool-gotestsum
 	CROSSPLANE=$(BIN)/crossplane FUNCTION_BIN=$(BIN)/function-unsilo \
 		$(call gotestsum,fidelity) -count=1 -tags fidelity -run TestFidelity ./internal/render/
+
+# Every manifest of clusters/, platform/ and teams/ and every composed
+# resource, server-side dry-run in sync-wave order against a real API server
+# with Crossplane core serving the XRDs.
+e2e: tool-etcd tool-kube-apiserver tool-crossplane-core tool-gotestsum
+	ETCD_BIN=$(BIN)/etcd KUBE_APISERVER_BIN=$(BIN)/kube-apiserver CROSSPLANE_CORE_BIN=$(BIN)/crossplane-core \
+		$(call gotestsum,e2e) -count=1 -tags e2e -timeout 15m ./e2e/
 
 # One line over every gotestsum run of this `make test`.
 test-summary:

@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
-	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -43,29 +41,6 @@ func Check(ctx context.Context, script string, obj map[string]any) (Health, erro
 		return h, fmt.Errorf("health script returned unknown status %q", h.Status)
 	}
 	return h, nil
-}
-
-// ScriptFor finds the health check that applies to group/kind among
-// argocd-cm keys "resource.customizations.health.<group>_<kind>", where
-// group and kind may be globs, as Argo CD matches them.
-func ScriptFor(data map[string]string, group, kind string) (string, bool) {
-	const prefix = "resource.customizations.health."
-	for k, v := range data {
-		gk, ok := strings.CutPrefix(k, prefix)
-		if !ok {
-			continue
-		}
-		g, knd, ok := strings.Cut(gk, "_")
-		if !ok {
-			continue
-		}
-		gm, _ := path.Match(g, group)
-		km, _ := path.Match(knd, kind)
-		if gm && km {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 func toLua(L *lua.LState, v any) lua.LValue {

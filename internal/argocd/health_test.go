@@ -49,7 +49,10 @@ func TestHealthChecks(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			script, ok := ScriptFor(data, tc.group, tc.kind)
+			script, ok, err := ScriptFor(data, tc.group, tc.kind)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !ok {
 				t.Fatalf("no health check for %s/%s", tc.group, tc.kind)
 			}
@@ -69,7 +72,7 @@ func TestHealthChecks(t *testing.T) {
 }
 
 func TestNoCheckForOtherKinds(t *testing.T) {
-	if _, ok := ScriptFor(argocdCM(t), "apps", "Deployment"); ok {
+	if _, ok, _ := ScriptFor(argocdCM(t), "apps", "Deployment"); ok {
 		t.Error("Deployments use Argo CD's built-in health; none of ours should match")
 	}
 }

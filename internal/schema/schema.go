@@ -260,3 +260,21 @@ func (v *Validator) HasProperty(gvk schema.GroupVersionKind, path ...string) boo
 	}
 	return true
 }
+
+// CRD returns the CRD that defines gk, parsing it if it was only indexed.
+func (v *Validator) CRD(gk schema.GroupKind) (*apiextensionsv1.CustomResourceDefinition, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	e, ok := v.crds[gk]
+	if !ok {
+		return nil, fmt.Errorf("no CRD known for %s", gk)
+	}
+	if e.crd == nil {
+		crd, err := readCRD(e.file)
+		if err != nil {
+			return nil, err
+		}
+		e.crd = crd
+	}
+	return e.crd, nil
+}

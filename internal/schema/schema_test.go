@@ -202,3 +202,21 @@ func BenchmarkWarmVPC(b *testing.B) {
 		}
 	}
 }
+
+// TestAddXRDEnforcesCRDRules: the API server refuses a CRD whose CEL rules
+// may cost too much; Crossplane then never serves the XR. verify must say
+// so before the cluster does.
+func TestAddXRDEnforcesCRDRules(t *testing.T) {
+	expensive := strings.Replace(xrdYAML, "              name:\n", `              cidrs:
+                type: array
+                items:
+                  type: string
+                  x-kubernetes-validations:
+                  - rule: isCIDR(self) && cidr(self).prefixLength() > 0
+              name:
+`, 1)
+	err := New().AddXRD([]byte(expensive))
+	if err == nil || !strings.Contains(err.Error(), "estimated rule cost exceeds budget") {
+		t.Fatalf("want the API server's cost budget error, got %v", err)
+	}
+}

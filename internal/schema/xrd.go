@@ -1,12 +1,15 @@
 package schema
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"strings"
 
+	apiextensions "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextensionsvalidation "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation"
 	"sigs.k8s.io/yaml"
 )
 
@@ -73,7 +76,33 @@ func (v *Validator) AddXRD(b []byte) error {
 			Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: s},
 		})
 	}
+	if err := validCRD(crd); err != nil {
+		return fmt.Errorf("XRD %s: the CRD Crossplane would generate is refused by the API server: %w", x.Metadata.Name, err)
+	}
 	return v.AddCRD(crd)
+}
+
+// validCRD runs the API server's own CRD validation, which is where rule
+// cost limits, structural-schema rules and list-type rules are enforced:
+// an XRD that breaks them never becomes an API.
+func validCRD(crd *apiextensionsv1.CustomResourceDefinition) error {
+	c := crd.DeepCopy()
+	apiextensionsv1.SetObjectDefaults_CustomResourceDefinition(c)
+	internal := &apiextensions.CustomResourceDefinition{}
+	if err := apiextensionsv1.Convert_v1_CustomResourceDefinition_To_apiextensions_CustomResourceDefinition(c, internal, nil); err != nil {
+		return err
+	}
+	internal.Name = internal.Spec.Names.Plural + "." + internal.Spec.Group
+	if internal.Spec.Names.ListKind == "" {
+		internal.Spec.Names.ListKind = internal.Spec.Names.Kind + "List"
+	}
+	if internal.Spec.Names.Singular == "" {
+		internal.Spec.Names.Singular = strings.ToLower(internal.Spec.Names.Kind)
+	}
+	if errs := apiextensionsvalidation.ValidateCustomResourceDefinition(context.Background(), internal); len(errs) > 0 {
+		return errs.ToAggregate()
+	}
+	return nil
 }
 
 // xrSchema mirrors xcrd.genCrdVersion + ForCompositeResource.

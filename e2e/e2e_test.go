@@ -1,0 +1,259 @@
+//go:build e2e
+
+// Package e2e checks the repo against a real Kubernetes API server and
+// Crossplane core running on loopback (make e2e builds and caches them).
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/unsilo/unsilo/functions/server"
+	"github.com/unsilo/unsilo/internal/catalog"
+	"github.com/unsilo/unsilo/internal/controlplane"
+	"github.com/unsilo/unsilo/internal/crds"
+	"github.com/unsilo/unsilo/internal/manifest"
+	"github.com/unsilo/unsilo/internal/render"
+	unschema "github.com/unsilo/unsilo/internal/schema"
+	"github.com/unsilo/unsilo/internal/verify"
+)
+
+const root = ".."
+
+// object is something to dry-run, with where it came from.
+type object struct {
+	u     *unstructured.Unstructured
+	where string
+}
+
+func wave(u *unstructured.Unstructured) int {
+	w, err := strconv.Atoi(u.GetAnnotations()["argocd.argoproj.io/sync-wave"])
+	if err != nil {
+		return 0
+	}
+	return w
+}
+
+func TestManifestsAgainstTheRealAPIServer(t *testing.T) {
+	bins := controlplane.Binaries{Etcd: os.Getenv("ETCD_BIN"), APIServer: os.Getenv("KUBE_APISERVER_BIN"), Crossplane: os.Getenv("CROSSPLANE_CORE_BIN")}
+	if bins.Etcd == "" || bins.APIServer == "" || bins.Crossplane == "" {
+		t.Fatal("set ETCD_BIN, KUBE_APISERVER_BIN and CROSSPLANE_CORE_BIN (make e2e does)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	start := time.Now()
+	cp, err := controlplane.Start(ctx, log, bins, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Stop()
+	t.Logf("API server ready in %s", time.Since(start).Round(time.Millisecond))
+
+	dirs := map[string]string{}
+	v := unschema.New()
+	for _, s := range crds.Sources {
+		d, err := crds.Locate(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs[s.Name] = d
+		if err := v.AddCRDDir(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xpStart := time.Now()
+	if err := cp.StartCrossplane(ctx, bins.Crossplane, dirs["crossplane"]); err != nil {
+		t.Fatalf("%v\n%s", err, cp.Log("crossplane"))
+	}
+	t.Logf("Crossplane core started in %s", time.Since(xpStart).Round(time.Millisecond))
+	c, err := cp.NewClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	objs := gather(t, ctx)
+	applyCRDs(t, ctx, c, v, objs)
+	applyAPIs(t, ctx, c, cp)
+	createNamespaces(t, ctx, c, objs)
+
+	sort.SliceStable(objs, func(i, j int) bool { return wave(objs[i].u) < wave(objs[j].u) })
+	var failures []string
+	for _, o := range objs {
+		if err := c.Apply(ctx, o.u, true); err != nil {
+			failures = append(failures, fmt.Sprintf("%s: %s: %v", o.where, manifest.ID(o.u), err))
+		}
+	}
+	t.Logf("dry-ran %d objects in sync-wave order", len(objs))
+	if len(failures) > 0 {
+		t.Errorf("the API server refused %d objects:\n%s", len(failures), strings.Join(failures, "\n"))
+	}
+
+	// The same path must refuse what it should: an XR breaking its XRD.
+	bad := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "platform.unsilo.dev/v1alpha1", "kind": "Network",
+		"metadata": map[string]any{"name": "one-zone", "namespace": "default"},
+		"spec":     map[string]any{"region": "ap-northeast-2", "cidr": "10.0.1.0/16", "azCount": int64(1), "flowLogs": map[string]any{"destinationArn": "arn:aws:s3:::lake-raw/x/"}},
+	}}
+	err = c.Apply(ctx, bad, true)
+	if err == nil || !strings.Contains(err.Error(), "azCount") || !strings.Contains(err.Error(), "must not have host bits set") {
+		t.Errorf("a Network with azCount 1 and host bits set must be refused with the XRD's messages, got %v", err)
+	}
+}
+
+// gather collects what Argo CD would apply (every overlay) and what
+// Crossplane would create (every XR's converged composed resources).
+func gather(t *testing.T, ctx context.Context) []object {
+	t.Helper()
+	var out []object
+	overlays, err := verify.Overlays(filepath.Join(root, "clusters"), filepath.Join(root, "platform"), filepath.Join(root, "teams"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range overlays {
+		us, err := verify.Build(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range us {
+			out = append(out, object{u, d})
+		}
+	}
+	cat, err := catalog.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, err := server.New(slog.New(slog.NewTextHandler(io.Discard, nil)), server.APIs()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := cat.Examples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	teams, err := manifest.YAMLFiles(filepath.Join(root, "teams"), catalog.IsFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFile := map[string][]manifest.Object{}
+	worlds := map[string][]unstructured.Unstructured{}
+	all := append(files, teams...)
+	for _, f := range all {
+		xs, err := manifest.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byFile[f] = xs
+		for _, x := range xs {
+			worlds[catalog.World(f)] = append(worlds[catalog.World(f)], *x.Unstructured)
+		}
+	}
+	for _, f := range all {
+		xs, avail := byFile[f], worlds[catalog.World(f)]
+		for _, x := range xs {
+			if !cat.IsXR(x.Unstructured) {
+				continue
+			}
+			r, err := render.Converge(ctx, fn, render.Input{XR: x.Unstructured, Available: avail})
+			if err != nil {
+				t.Fatalf("%s: %v", x.Where(), err)
+			}
+			for i := range r.Composed {
+				cd := r.Composed[i]
+				cd.SetOwnerReferences(nil) // the owner XR is not created by a dry run
+				out = append(out, object{&cd, x.Where() + " -> " + cd.GetAnnotations()[render.AnnotationResourceName]})
+			}
+		}
+	}
+	return out
+}
+
+// applyCRDs installs the CRDs of every kind the objects use, as the
+// providers and Argo CD would.
+func applyCRDs(t *testing.T, ctx context.Context, c *controlplane.Client, v *unschema.Validator, objs []object) {
+	t.Helper()
+	seen := map[schema.GroupKind]bool{}
+	for _, o := range objs {
+		gk := o.u.GroupVersionKind().GroupKind()
+		if seen[gk] || gk.Group == "" || strings.Contains(gk.Group, "k8s.io") || gk.Group == "apps" || strings.HasSuffix(gk.Group, "crossplane.io") || gk.Group == "platform.unsilo.dev" {
+			continue
+		}
+		seen[gk] = true
+		crd, err := v.CRD(gk)
+		if err != nil {
+			t.Fatalf("%s uses %s: %v", o.where, gk, err)
+		}
+		u := &unstructured.Unstructured{}
+		b, _ := json.Marshal(crd)
+		if err := u.UnmarshalJSON(b); err != nil {
+			t.Fatal(err)
+		}
+		u.SetAPIVersion("apiextensions.k8s.io/v1")
+		u.SetKind("CustomResourceDefinition")
+		if err := c.Apply(ctx, u, false); err != nil {
+			t.Fatalf("CRD %s: %v", crd.Name, err)
+		}
+		if err := c.WaitEstablished(ctx, crd.Name, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("installed %d provider and Argo CD CRDs", len(seen))
+}
+
+// applyAPIs creates the XRDs and Compositions for real; Crossplane turns
+// each XRD into a CRD.
+func applyAPIs(t *testing.T, ctx context.Context, c *controlplane.Client, cp *controlplane.ControlPlane) {
+	t.Helper()
+	cat, err := catalog.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range cat.APIs {
+		for _, o := range []manifest.Object{a.XRD, a.Composition} {
+			if err := c.Apply(ctx, o.Unstructured, false); err != nil {
+				t.Fatalf("%s: %v", o.Where(), err)
+			}
+		}
+	}
+	for _, a := range cat.APIs {
+		if err := c.WaitEstablished(ctx, a.XRD.GetName(), 30*time.Second); err != nil {
+			xrd, gerr := c.Get(ctx, a.XRD.GetAPIVersion(), a.XRD.GetKind(), "", a.XRD.GetName())
+			status := fmt.Sprint(gerr)
+			if gerr == nil {
+				b, _ := json.Marshal(xrd.Object["status"])
+				status = string(b)
+			}
+			t.Fatalf("Crossplane did not serve %s: %v\nXRD status: %s\ncrossplane log:\n%s", a.Kind, err, status, cp.Log("crossplane"))
+		}
+	}
+}
+
+func createNamespaces(t *testing.T, ctx context.Context, c *controlplane.Client, objs []object) {
+	t.Helper()
+	seen := map[string]bool{"default": true}
+	for _, o := range objs {
+		ns := o.u.GetNamespace()
+		if ns == "" || seen[ns] {
+			continue
+		}
+		seen[ns] = true
+		n := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
+		if err := c.Apply(ctx, n, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
