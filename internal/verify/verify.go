@@ -179,6 +179,7 @@ func (c *Checker) verifyOverlay(ctx context.Context, r *Report, dir string) erro
 		where := rel + " (kustomize build)"
 		c.checkSchema(r, where, 0, u)
 		c.checkPolicy(ctx, r, where, 0, u)
+		c.checkRevision(ctx, r, where, u)
 	}
 	return nil
 }
@@ -199,3 +200,5 @@ func relative(root, p string) string {
 	}
 	return p
 }
+
+func objectID(u *unstructured.Unstructured) string { return manifest.ID(u) }

@@ -208,3 +208,42 @@ func TestUsagesMatchTheirSchema(t *testing.T) {
 		t.Fatal("no Usages composed once resources were observed")
 	}
 }
+
+func TestReleasePin(t *testing.T) {
+	objs, err := Build(filepath.Join(repo, "clusters/prod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := 0
+	for _, u := range objs {
+		if u.GetKind() == "ConfigMap" && u.GetName() == "release" {
+			t.Error("release.yaml is kustomize input and must not be applied")
+		}
+		for field, rev := range revisions(u) {
+			if u.GetName() == "root" {
+				if rev != "main" {
+					t.Errorf("the root must follow main, got %s", rev)
+				}
+				continue
+			}
+			if rev == "main" {
+				t.Errorf("%s %s %s follows main in prod; it must follow the pinned release", u.GetKind(), u.GetName(), field)
+			}
+			pinned++
+		}
+	}
+	if pinned < 4 {
+		t.Errorf("only %d pinned revisions in prod", pinned)
+	}
+
+	c := checker(t)
+	bad := objs[0].DeepCopy()
+	bad.SetKind("Application")
+	_ = unstructured.SetNestedField(bad.Object, "https://github.com/unsilo/unsilo.git", "spec", "source", "repoURL")
+	_ = unstructured.SetNestedField(bad.Object, "v9.9.9-does-not-exist", "spec", "source", "targetRevision")
+	r := &Report{}
+	c.checkRevision(context.Background(), r, "clusters/prod", bad)
+	if len(r.Findings) != 1 || !strings.Contains(r.Findings[0].String(), "git ref v9.9.9-does-not-exist does not exist") {
+		t.Errorf("a pin to a missing ref must be a finding, got %v", r.Findings)
+	}
+}
