@@ -174,6 +174,9 @@ func (c *Checker) verifyOverlay(ctx context.Context, r *Report, dir string) erro
 		r.add(Finding{File: rel, Object: "kustomization", Reason: err.Error(), Rule: "kustomize"})
 		return nil
 	}
+	if filepath.Base(filepath.Dir(dir)) == "clusters" {
+		c.checkWaves(r, rel, objs)
+	}
 	for _, u := range objs {
 		r.Objects++
 		where := rel + " (kustomize build)"

@@ -247,3 +247,23 @@ func TestReleasePin(t *testing.T) {
 		t.Errorf("a pin to a missing ref must be a finding, got %v", r.Findings)
 	}
 }
+
+// TestSyncWaveOrder: a claim synced in an earlier wave than the XRD that
+// defines its kind fails every sync; verify names both Applications.
+func TestSyncWaveOrder(t *testing.T) {
+	root := "testdata/waves"
+	objs, err := Build(filepath.Join(root, "clusters/x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Checker{Root: root}
+	r := &Report{}
+	c.checkWaves(r, "clusters/x", objs)
+	if len(r.Findings) != 1 {
+		t.Fatalf("want one finding, got %v", r.Findings)
+	}
+	want := "Thing/team/t: metadata.annotations[argocd.argoproj.io/sync-wave]: Application claims (wave 0, object wave 0) applies it before Application apis (wave 5, object wave 0) defines Thing.example.org"
+	if got := r.Findings[0].String(); !strings.Contains(got, want) {
+		t.Errorf("got %s\nwant it to contain %s", got, want)
+	}
+}
