@@ -46,9 +46,14 @@ func (c *Checker) Run(ctx context.Context, xrFiles, overlays []string) (*Report,
 			avail[catalog.World(f)] = append(avail[catalog.World(f)], *o.Unstructured)
 		}
 	}
+	names := map[string]*claimed{}
 	for _, f := range xrFiles {
 		if objs, ok := files[f]; ok {
-			if err := c.verifyObjects(ctx, r, objs, avail[catalog.World(f)]); err != nil {
+			w := catalog.World(f)
+			if names[w] == nil {
+				names[w] = &claimed{by: map[string]string{}}
+			}
+			if err := c.verifyObjects(ctx, r, objs, avail[w], names[w]); err != nil {
 				return nil, err
 			}
 		}
@@ -69,11 +74,12 @@ func (c *Checker) Run(ctx context.Context, xrFiles, overlays []string) (*Report,
 
 // verifyObjects checks every document of a file of XRs (and the other
 // resources a team keeps beside them).
-func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.Object, avail []unstructured.Unstructured) error {
+func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.Object, avail []unstructured.Unstructured, names *claimed) error {
 	for _, o := range objs {
 		if isKustomization(o.Unstructured) {
 			continue // built and checked as an overlay
 		}
+		names.claim(r, o, o.Unstructured, o.ID())
 		if !c.Catalog.IsXR(o.Unstructured) {
 			c.checkSchema(r, o.File, o.Line, o.Unstructured)
 			c.checkPolicy(ctx, r, o.File, o.Line, o.Unstructured)
@@ -97,9 +103,28 @@ func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.
 		if err != nil {
 			return fmt.Errorf("%s: %s: %w", o.Where(), o.ID(), err)
 		}
+		for i := range out.Composed {
+			if cd := &out.Composed[i]; cd.GetName() != "" {
+				names.claim(r, o, cd, o.ID()+" -> "+cd.GetAnnotations()[render.AnnotationResourceName])
+			}
+		}
 		c.checkComposed(ctx, r, o, out)
 	}
 	return nil
+}
+
+// claimed records which object holds each name in one world (a team's
+// namespace): two objects of one kind and name overwrite each other.
+type claimed struct{ by map[string]string }
+
+func (n *claimed) claim(r *Report, at manifest.Object, u *unstructured.Unstructured, who string) {
+	key := u.GroupVersionKind().GroupKind().String() + "/" + u.GetNamespace() + "/" + u.GetName()
+	if prev, ok := n.by[key]; ok {
+		r.add(Finding{File: at.File, Line: at.Line, Object: who, Field: "metadata.name", Rule: "name-clash",
+			Reason: fmt.Sprintf("%s %s/%s is also %s; one would overwrite the other", u.GetKind(), u.GetNamespace(), u.GetName(), prev)})
+		return
+	}
+	n.by[key] = who
 }
 
 func (c *Checker) checkComposed(ctx context.Context, r *Report, xr manifest.Object, out *render.Output) {

@@ -267,3 +267,15 @@ func TestSyncWaveOrder(t *testing.T) {
 		t.Errorf("got %s\nwant it to contain %s", got, want)
 	}
 }
+
+func TestKubeconfigSecretNameClash(t *testing.T) {
+	r, err := checker(t).Run(context.Background(), []string{"testdata/name-clash.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(lines(r), "\n")
+	want := "name-clash.yaml:16: Secret/platform/tools-kubeconfig: metadata.name: Secret platform/tools-kubeconfig is also Cluster/platform/tools -> kubeconfig; one would overwrite the other [name-clash]"
+	if !strings.Contains(got, want) {
+		t.Errorf("want %q in:\n%s", want, got)
+	}
+}
