@@ -23,6 +23,16 @@ var koreanSuffixes = sortByLen([]string{
 	"되나요", "됐다", "있나요", "있습니다", "없습니다", "있는", "없는", "있다", "없다",
 })
 
+var suffixSet = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range koreanSuffixes {
+		m[s] = true
+	}
+	return m
+}()
+
+func isKoreanSuffix(w string) bool { return suffixSet[w] }
+
 func sortByLen(ss []string) []string {
 	out := append([]string(nil), ss...)
 	for i := 1; i < len(out); i++ {

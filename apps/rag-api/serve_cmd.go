@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/unsilo/unsilo/apps/rag-api/answer"
+	"github.com/unsilo/unsilo/apps/rag-api/doc"
+	"github.com/unsilo/unsilo/apps/rag-api/ingest"
+	"github.com/unsilo/unsilo/apps/rag-api/search"
+	"github.com/unsilo/unsilo/apps/rag-api/server"
+	"github.com/unsilo/unsilo/apps/rag-api/store"
+)
+
+type serveOpts struct {
+	addr, index, analyzer, feedback string
+	dirs                            []string
+}
+
+func serveCmd() *cobra.Command {
+	var o serveOpts
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve /v1/ask, /v1/search, /v1/feedback, /healthz, /metrics and the web UI",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			h, cleanup, err := buildHandler(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			ln, err := net.Listen("tcp", o.addr)
+			if err != nil {
+				return err
+			}
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+			fmt.Fprintf(cmd.OutOrStdout(), "rag-api listening on http://%s/\n", ln.Addr())
+			go func() {
+				<-cmd.Context().Done()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = srv.Shutdown(ctx)
+			}()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
+	f.StringVar(&o.index, "index", "rag-index.db", "index database file")
+	f.StringSliceVar(&o.dirs, "ingest", nil, "folders to ingest (incrementally) before serving")
+	f.StringVar(&o.analyzer, "analyzer", search.DefaultAnalyzer, "text analyzer of the embedded index")
+	f.StringVar(&o.feedback, "feedback-file", "", "append feedback as JSON lines to this file (default: log it)")
+	return cmd
+}
+
+// buildHandler opens the store, ingests, loads the index and wires the server.
+func buildHandler(ctx context.Context, o serveOpts) (http.Handler, func(), error) {
+	an, err := search.NewAnalyzer(o.analyzer)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(o.index)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range o.dirs {
+		rep, err := (&ingest.Ingester{Store: st}).Dir(ctx, d)
+		if err != nil {
+			st.Close()
+			return nil, nil, fmt.Errorf("ingest %s: %w", d, err)
+		}
+		slog.Info("ingested", "dir", d, "added", rep.Added, "updated", rep.Updated, "unchanged", rep.Unchanged,
+			"removed", rep.Removed, "skipped", len(rep.Skipped), "chunks", rep.Chunks)
+		for _, s := range rep.Skipped {
+			slog.Warn("skipped file", "source", s.Source, "reason", s.Reason)
+		}
+	}
+	ix := search.NewIndex(an)
+	var batch []*doc.Chunk
+	if err := st.Chunks(func(c *doc.Chunk) error { batch = append(batch, c); return nil }); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	ix.Add(batch...)
+	slog.Info("index loaded", "chunks", ix.Len(), "analyzer", an.Name)
+	cfg := server.Config{
+		Retriever: ix,
+		Generator: answer.Extractive{Analyzer: an},
+	}
+	if o.feedback != "" {
+		cfg.Feedback = fileFeedback(o.feedback)
+	}
+	return server.New(cfg), func() { st.Close() }, nil
+}
+
+func fileFeedback(path string) func(context.Context, server.Feedback) error {
+	var mu sync.Mutex
+	return func(_ context.Context, fb server.Feedback) error {
+		mu.Lock()
+		defer mu.Unlock()
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		line := struct {
+			server.Feedback
+			Subject string    `json:"subject,omitempty"`
+			Time    time.Time `json:"time"`
+		}{fb, fb.Subject, time.Now().UTC()}
+		return json.NewEncoder(f).Encode(line)
+	}
+}
