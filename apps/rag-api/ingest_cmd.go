@@ -13,6 +13,7 @@ import (
 func ingestCmd() *cobra.Command {
 	var index string
 	var maxBytes int64
+	var exts, skipDirs []string
 	cmd := &cobra.Command{
 		Use:   "ingest DIR...",
 		Short: "Ingest folders of PDF, DOCX, Markdown, HTML and text into the on-disk index (incremental)",
@@ -23,7 +24,7 @@ func ingestCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			in := &ingest.Ingester{Store: st, MaxFileBytes: maxBytes}
+			in := &ingest.Ingester{Store: st, MaxFileBytes: maxBytes, Exts: exts, SkipDirs: skipDirs}
 			for _, d := range dirs {
 				rep, err := in.Dir(cmd.Context(), d)
 				if err != nil {
@@ -40,5 +41,7 @@ func ingestCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&index, "index", "rag-index.db", "index database file")
 	cmd.Flags().Int64Var(&maxBytes, "max-file-bytes", ingest.DefaultMaxFileBytes, "skip files larger than this")
+	cmd.Flags().StringSliceVar(&exts, "ext", nil, "only these extensions (e.g. .md,.pdf); default all supported")
+	cmd.Flags().StringSliceVar(&skipDirs, "skip-dir", nil, "directory names not to descend into (e.g. testdata)")
 	return cmd
 }

@@ -46,6 +46,38 @@ type Ingester struct {
 	Log          *slog.Logger
 	// ProgressEvery logs progress after this many files (0: every 100).
 	ProgressEvery int
+	// Exts restricts ingest to these extensions (".md"); empty means all supported.
+	Exts []string
+	// SkipDirs are directory names not descended into (hidden dirs and node_modules always are).
+	SkipDirs []string
+}
+
+func (in *Ingester) wanted(p string) bool {
+	if _, ok := parserFor(p); !ok {
+		return false
+	}
+	if len(in.Exts) == 0 {
+		return true
+	}
+	ext := strings.ToLower(filepath.Ext(p))
+	for _, e := range in.Exts {
+		if strings.EqualFold("."+strings.TrimPrefix(e, "."), ext) {
+			return true
+		}
+	}
+	return false
+}
+
+func (in *Ingester) skipDir(name string) bool {
+	if strings.HasPrefix(name, ".") || name == "node_modules" {
+		return true
+	}
+	for _, d := range in.SkipDirs {
+		if d == name {
+			return true
+		}
+	}
+	return false
 }
 
 type parser func([]byte) (*Parsed, error)
@@ -119,12 +151,12 @@ func (in *Ingester) Dir(ctx context.Context, root string) (Report, error) {
 			return nil
 		}
 		if d.IsDir() {
-			if n := d.Name(); p != root && (strings.HasPrefix(n, ".") || n == "node_modules") {
+			if p != root && in.skipDir(d.Name()) {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if _, ok := parserFor(p); ok && d.Type().IsRegular() {
+		if in.wanted(p) && d.Type().IsRegular() {
 			paths = append(paths, p)
 		}
 		return nil
