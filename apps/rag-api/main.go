@@ -23,7 +23,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(evalCmd(), ingestCmd(), serveCmd())
+	root.AddCommand(evalCmd(), ingestCmd(), serveCmd(), lambdaCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "rag-api:", err)
 		os.Exit(1)

@@ -25,6 +25,10 @@ import (
 type serveOpts struct {
 	addr, index, analyzer, feedback string
 	dirs                            []string
+	generator                       string
+	openaiURL, openaiModel          string
+	answerTimeout                   time.Duration
+	readOnly                        bool
 }
 
 func serveCmd() *cobra.Command {
@@ -62,7 +66,30 @@ func serveCmd() *cobra.Command {
 	f.StringSliceVar(&o.dirs, "ingest", nil, "folders to ingest (incrementally) before serving")
 	f.StringVar(&o.analyzer, "analyzer", search.DefaultAnalyzer, "text analyzer of the embedded index")
 	f.StringVar(&o.feedback, "feedback-file", "", "append feedback as JSON lines to this file (default: log it)")
+	addGeneratorFlags(cmd, &o)
 	return cmd
+}
+
+func addGeneratorFlags(cmd *cobra.Command, o *serveOpts) {
+	f := cmd.Flags()
+	f.StringVar(&o.generator, "generator", "extractive", "answer backend: extractive (no model) or openai (any OpenAI-compatible endpoint; key from OPENAI_API_KEY)")
+	f.StringVar(&o.openaiURL, "openai-base-url", "http://127.0.0.1:11434/v1", "OpenAI-compatible base URL")
+	f.StringVar(&o.openaiModel, "openai-model", "", "model name for the OpenAI-compatible endpoint")
+	f.DurationVar(&o.answerTimeout, "answer-timeout", 60*time.Second, "timeout of one answer generation")
+}
+
+func generator(o serveOpts, an search.Analyzer) (answer.Generator, error) {
+	switch o.generator {
+	case "", "extractive":
+		return answer.Extractive{Analyzer: an}, nil
+	case "openai":
+		if o.openaiModel == "" {
+			return nil, fmt.Errorf("--generator openai needs --openai-model")
+		}
+		return answer.OpenAI{BaseURL: o.openaiURL, Model: o.openaiModel, APIKey: os.Getenv("OPENAI_API_KEY"),
+			Client: &http.Client{Timeout: o.answerTimeout}}, nil
+	}
+	return nil, fmt.Errorf("unknown --generator %q (want extractive or openai)", o.generator)
 }
 
 // buildHandler opens the store, ingests, loads the index and wires the server.
@@ -71,7 +98,11 @@ func buildHandler(ctx context.Context, o serveOpts) (http.Handler, func(), error
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.Open(o.index)
+	open := store.Open
+	if o.readOnly {
+		open = store.OpenReadOnly
+	}
+	st, err := open(o.index)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,10 +126,12 @@ func buildHandler(ctx context.Context, o serveOpts) (http.Handler, func(), error
 	}
 	ix.Add(batch...)
 	slog.Info("index loaded", "chunks", ix.Len(), "analyzer", an.Name)
-	cfg := server.Config{
-		Retriever: ix,
-		Generator: answer.Extractive{Analyzer: an},
+	gen, err := generator(o, an)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
 	}
+	cfg := server.Config{Retriever: ix, Generator: gen, AnswerTimeout: o.answerTimeout}
 	if o.feedback != "" {
 		cfg.Feedback = fileFeedback(o.feedback)
 	}

@@ -29,6 +29,16 @@ type FileRecord struct {
 	Ingested time.Time `json:"ingested"`
 }
 
+// OpenReadOnly opens an existing database without writing to it (Lambda's
+// /var/task is read-only).
+func OpenReadOnly(path string) (*Store, error) {
+	db, err := bolt.Open(path, 0o400, &bolt.Options{Timeout: 5 * time.Second, ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("open index %s read-only: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
 // Open opens (creating if needed) the database at path.
 func Open(path string) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
