@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/spf13/cobra"
 
 	"github.com/unsilo/unsilo/apps/rag-api/answer"
@@ -29,6 +31,8 @@ type serveOpts struct {
 	openaiURL, openaiModel          string
 	answerTimeout                   time.Duration
 	readOnly                        bool
+	bedrockModel, guardrailID       string
+	guardrailVersion                string
 }
 
 func serveCmd() *cobra.Command {
@@ -72,10 +76,13 @@ func serveCmd() *cobra.Command {
 
 func addGeneratorFlags(cmd *cobra.Command, o *serveOpts) {
 	f := cmd.Flags()
-	f.StringVar(&o.generator, "generator", "extractive", "answer backend: extractive (no model) or openai (any OpenAI-compatible endpoint; key from OPENAI_API_KEY)")
+	f.StringVar(&o.generator, "generator", "extractive", "answer backend: extractive (no model), bedrock, or openai (any OpenAI-compatible endpoint; key from OPENAI_API_KEY)")
 	f.StringVar(&o.openaiURL, "openai-base-url", "http://127.0.0.1:11434/v1", "OpenAI-compatible base URL")
 	f.StringVar(&o.openaiModel, "openai-model", "", "model name for the OpenAI-compatible endpoint")
 	f.DurationVar(&o.answerTimeout, "answer-timeout", 60*time.Second, "timeout of one answer generation")
+	f.StringVar(&o.bedrockModel, "bedrock-model", "", "Bedrock model id or inference profile id/ARN (--generator bedrock; region and credentials from the AWS default chain)")
+	f.StringVar(&o.guardrailID, "bedrock-guardrail-id", "", "Bedrock guardrail id, sent on every Converse call")
+	f.StringVar(&o.guardrailVersion, "bedrock-guardrail-version", "DRAFT", "Bedrock guardrail version")
 }
 
 func generator(o serveOpts, an search.Analyzer) (answer.Generator, error) {
@@ -88,8 +95,18 @@ func generator(o serveOpts, an search.Analyzer) (answer.Generator, error) {
 		}
 		return answer.OpenAI{BaseURL: o.openaiURL, Model: o.openaiModel, APIKey: os.Getenv("OPENAI_API_KEY"),
 			Client: &http.Client{Timeout: o.answerTimeout}}, nil
+	case "bedrock":
+		if o.bedrockModel == "" {
+			return nil, fmt.Errorf("--generator bedrock needs --bedrock-model")
+		}
+		cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("aws config: %w", err)
+		}
+		return answer.Bedrock{Client: bedrockruntime.NewFromConfig(cfg), ModelID: o.bedrockModel,
+			GuardrailID: o.guardrailID, GuardrailVersion: o.guardrailVersion}, nil
 	}
-	return nil, fmt.Errorf("unknown --generator %q (want extractive or openai)", o.generator)
+	return nil, fmt.Errorf("unknown --generator %q (want extractive, openai or bedrock)", o.generator)
 }
 
 // buildHandler opens the store, ingests, loads the index and wires the server.
