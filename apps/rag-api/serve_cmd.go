@@ -14,11 +14,13 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/kendra"
 	"github.com/spf13/cobra"
 
 	"github.com/unsilo/unsilo/apps/rag-api/answer"
 	"github.com/unsilo/unsilo/apps/rag-api/doc"
 	"github.com/unsilo/unsilo/apps/rag-api/ingest"
+	kendraret "github.com/unsilo/unsilo/apps/rag-api/kendra"
 	"github.com/unsilo/unsilo/apps/rag-api/search"
 	"github.com/unsilo/unsilo/apps/rag-api/server"
 	"github.com/unsilo/unsilo/apps/rag-api/store"
@@ -33,6 +35,7 @@ type serveOpts struct {
 	readOnly                        bool
 	bedrockModel, guardrailID       string
 	guardrailVersion                string
+	retriever, kendraIndex          string
 }
 
 func serveCmd() *cobra.Command {
@@ -71,6 +74,8 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&o.analyzer, "analyzer", search.DefaultAnalyzer, "text analyzer of the embedded index")
 	f.StringVar(&o.feedback, "feedback-file", "", "append feedback as JSON lines to this file (default: log it)")
 	addGeneratorFlags(cmd, &o)
+	f.StringVar(&o.retriever, "retriever", "embedded", "retrieval backend: embedded (local BM25 index) or kendra")
+	f.StringVar(&o.kendraIndex, "kendra-index-id", "", "Kendra index id (--retriever kendra)")
 	return cmd
 }
 
@@ -149,6 +154,23 @@ func buildHandler(ctx context.Context, o serveOpts) (http.Handler, func(), error
 		return nil, nil, err
 	}
 	cfg := server.Config{Retriever: ix, Generator: gen, AnswerTimeout: o.answerTimeout}
+	switch o.retriever {
+	case "", "embedded":
+	case "kendra":
+		if o.kendraIndex == "" {
+			st.Close()
+			return nil, nil, fmt.Errorf("--retriever kendra needs --kendra-index-id")
+		}
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			st.Close()
+			return nil, nil, fmt.Errorf("aws config: %w", err)
+		}
+		cfg.Retriever = &kendraret.Retriever{Client: kendra.NewFromConfig(awsCfg), IndexID: o.kendraIndex, QueryForKorean: true}
+	default:
+		st.Close()
+		return nil, nil, fmt.Errorf("unknown --retriever %q (want embedded or kendra)", o.retriever)
+	}
 	if o.feedback != "" {
 		cfg.Feedback = fileFeedback(o.feedback)
 	}
