@@ -28,5 +28,6 @@ func lambdaCmd() *cobra.Command {
 	f.StringVar(&o.index, "index", "/var/task/rag-index.db", "index database file (read at cold start)")
 	f.StringVar(&o.analyzer, "analyzer", search.DefaultAnalyzer, "text analyzer of the embedded index")
 	addGeneratorFlags(cmd, &o)
+	addIdentityFlags(cmd, &o)
 	return cmd
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/unsilo/unsilo/apps/rag-api/answer"
 	"github.com/unsilo/unsilo/apps/rag-api/doc"
+	"github.com/unsilo/unsilo/apps/rag-api/identity"
 	"github.com/unsilo/unsilo/apps/rag-api/ingest"
 	kendraret "github.com/unsilo/unsilo/apps/rag-api/kendra"
 	"github.com/unsilo/unsilo/apps/rag-api/search"
@@ -36,6 +37,8 @@ type serveOpts struct {
 	bedrockModel, guardrailID       string
 	guardrailVersion                string
 	retriever, kendraIndex          string
+	oidcIssuer, oidcAudience        string
+	oidcGroupsClaim                 string
 }
 
 func serveCmd() *cobra.Command {
@@ -76,6 +79,7 @@ func serveCmd() *cobra.Command {
 	addGeneratorFlags(cmd, &o)
 	f.StringVar(&o.retriever, "retriever", "embedded", "retrieval backend: embedded (local BM25 index) or kendra")
 	f.StringVar(&o.kendraIndex, "kendra-index-id", "", "Kendra index id (--retriever kendra)")
+	addIdentityFlags(cmd, &o)
 	return cmd
 }
 
@@ -88,6 +92,13 @@ func addGeneratorFlags(cmd *cobra.Command, o *serveOpts) {
 	f.StringVar(&o.bedrockModel, "bedrock-model", "", "Bedrock model id or inference profile id/ARN (--generator bedrock; region and credentials from the AWS default chain)")
 	f.StringVar(&o.guardrailID, "bedrock-guardrail-id", "", "Bedrock guardrail id, sent on every Converse call")
 	f.StringVar(&o.guardrailVersion, "bedrock-guardrail-version", "DRAFT", "Bedrock guardrail version")
+}
+
+func addIdentityFlags(cmd *cobra.Command, o *serveOpts) {
+	f := cmd.Flags()
+	f.StringVar(&o.oidcIssuer, "oidc-issuer", "", "OIDC issuer URL; when set every API call needs a bearer token and groups come from it")
+	f.StringVar(&o.oidcAudience, "oidc-audience", "", "expected token audience (client id)")
+	f.StringVar(&o.oidcGroupsClaim, "oidc-groups-claim", "groups", "token claim holding the user's groups (Cognito: cognito:groups)")
 }
 
 func generator(o serveOpts, an search.Analyzer) (answer.Generator, error) {
@@ -154,6 +165,14 @@ func buildHandler(ctx context.Context, o serveOpts) (http.Handler, func(), error
 		return nil, nil, err
 	}
 	cfg := server.Config{Retriever: ix, Generator: gen, AnswerTimeout: o.answerTimeout}
+	if o.oidcIssuer != "" {
+		id, err := identity.New(ctx, o.oidcIssuer, o.oidcAudience, o.oidcGroupsClaim)
+		if err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+		cfg.Identity = id
+	}
 	switch o.retriever {
 	case "", "embedded":
 	case "kendra":
