@@ -31,3 +31,19 @@ demo-rag-api: build-rag-api
 		--ingest $(RAG_API_DIR)/testdata/corpus
 
 DEMO_TARGETS += demo-rag-api
+
+# The web UI in a real headless Chromium (Debian package) with screenshots
+# checked by the test. Its own Go module (apps/rag-api/e2e) keeps chromedp's
+# dependencies out of the shared go.mod.
+.PHONY: test-rag-api-e2e rag-api-e2e-deps
+rag-api-e2e-deps:
+	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi 'noto.*cjk' || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+test-rag-api-e2e: rag-api-e2e-deps
+	@mkdir -p $(UNSILO_CACHE)/rag-api-e2e-shots
+	cd $(RAG_API_DIR)/e2e && SCREENSHOT_DIR=$(UNSILO_CACHE)/rag-api-e2e-shots CHROMIUM=$$(command -v chromium) \
+		go test -tags e2e -count=1 .
+	@echo "screenshots: $(UNSILO_CACHE)/rag-api-e2e-shots"
+
+TEST_TARGETS += test-rag-api-e2e
