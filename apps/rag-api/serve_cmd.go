@@ -73,7 +73,7 @@ func serveCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
 	f.StringVar(&o.index, "index", "rag-index.db", "index database file")
-	f.StringSliceVar(&o.dirs, "ingest", nil, "folders to ingest (incrementally) before serving")
+	f.StringSliceVar(&o.dirs, "ingest", nil, "folders or s3://bucket/prefix to ingest (incrementally) before serving")
 	f.StringVar(&o.analyzer, "analyzer", search.DefaultAnalyzer, "text analyzer of the embedded index")
 	f.StringVar(&o.feedback, "feedback-file", "", "append feedback as JSON lines to this file (default: log it)")
 	addGeneratorFlags(cmd, &o)
@@ -140,7 +140,7 @@ func buildHandler(ctx context.Context, o serveOpts) (http.Handler, func(), error
 		return nil, nil, err
 	}
 	for _, d := range o.dirs {
-		rep, err := (&ingest.Ingester{Store: st}).Dir(ctx, d)
+		rep, err := ingestOne(ctx, &ingest.Ingester{Store: st}, d)
 		if err != nil {
 			st.Close()
 			return nil, nil, fmt.Errorf("ingest %s: %w", d, err)
