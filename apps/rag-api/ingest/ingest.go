@@ -139,7 +139,7 @@ func parseWithTimeout(p parser, b []byte, d time.Duration) (*Parsed, error) {
 // this root before but are gone now are removed.
 func (in *Ingester) Dir(ctx context.Context, root string) (Report, error) {
 	start := time.Now()
-	var rep Report
+	rep := Report{Skipped: []Skip{}}
 	root, err := filepath.Abs(root)
 	if err != nil {
 		return rep, err

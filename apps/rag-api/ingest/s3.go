@@ -23,7 +23,7 @@ type S3API interface {
 // downloaded. ACL groups come from the sidecar object or the document itself.
 func (in *Ingester) S3(ctx context.Context, client S3API, bucket, prefix string) (Report, error) {
 	start := time.Now()
-	var rep Report
+	rep := Report{Skipped: []Skip{}}
 	limit := in.MaxFileBytes
 	if limit <= 0 {
 		limit = DefaultMaxFileBytes
