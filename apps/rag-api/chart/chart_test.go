@@ -1,0 +1,48 @@
+// Package chart holds rag-api's Helm chart; this test renders it with the
+// Helm library the way `make verify` does.
+package chart
+
+import (
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+)
+
+func render(t *testing.T, vals map[string]any) (map[string]string, error) {
+	t.Helper()
+	ch, err := loader.Load(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{Name: "rag-api", Namespace: "rag"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine.Render(ch, v)
+}
+
+func TestChartRenders(t *testing.T) {
+	out, err := render(t, map[string]any{"kendraIndexId": "idx-1", "bedrock": map[string]any{"modelId": "apac.anthropic.claude-3-haiku-20240307-v1:0", "guardrailId": "gr1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep := out["rag-api/templates/deployment.yaml"]
+	for _, want := range []string{"--kendra-index-id=idx-1", "--bedrock-guardrail-id=gr1", "serviceAccountName: rag-api", "readOnlyRootFilesystem: true"} {
+		if !strings.Contains(dep, want) {
+			t.Errorf("deployment lacks %q:\n%s", want, dep)
+		}
+	}
+	if svc := out["rag-api/templates/service.yaml"]; !strings.Contains(svc, "type: ClusterIP") {
+		t.Errorf("service:\n%s", svc)
+	}
+	if _, err := render(t, map[string]any{"bedrock": map[string]any{"modelId": "m"}}); err == nil || !strings.Contains(err.Error(), "kendraIndexId is required") {
+		t.Errorf("missing kendra index accepted: %v", err)
+	}
+	out, err = render(t, map[string]any{"retriever": "embedded", "generator": "extractive"})
+	if err != nil || strings.Contains(out["rag-api/templates/deployment.yaml"], "--bedrock-model") {
+		t.Errorf("embedded defaults: %v", err)
+	}
+}
