@@ -48,3 +48,17 @@ sibling(name) := c.resource if {
 	some c in input.composed
 	c.name == name
 }
+
+# Bedrock models rag-api may invoke per environment (ids without the
+# geography prefix of a cross-region inference profile).
+allowed_bedrock_models := {
+	"dev": {"anthropic.claude-3-haiku-20240307-v1:0", "anthropic.claude-3-5-haiku-20241022-v1:0"},
+	"staging": {"anthropic.claude-3-haiku-20240307-v1:0", "anthropic.claude-3-5-haiku-20241022-v1:0", "anthropic.claude-3-5-sonnet-20241022-v2:0"},
+	"prod": {
+		"anthropic.claude-3-haiku-20240307-v1:0", "anthropic.claude-3-5-haiku-20241022-v1:0",
+		"anthropic.claude-3-5-sonnet-20240620-v1:0", "anthropic.claude-3-5-sonnet-20241022-v2:0",
+		"anthropic.claude-3-7-sonnet-20250219-v1:0", "anthropic.claude-sonnet-4-20250514-v1:0",
+	},
+}
+
+bedrock_profile_prefixes := {"us.", "eu.", "apac.", "us-gov.", "jp.", "au.", "ca.", "global."}

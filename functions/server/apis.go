@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/unsilo/unsilo/functions/cluster"
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/knowledgebase"
 	"github.com/unsilo/unsilo/functions/network"
 	"github.com/unsilo/unsilo/functions/staticsite"
 	"github.com/unsilo/unsilo/functions/webportal"
@@ -16,5 +17,6 @@ func APIs() []compose.API {
 		cluster.API{},
 		staticsite.API{},
 		webportal.API{},
+		knowledgebase.API{},
 	}
 }

@@ -97,6 +97,8 @@ var fields = []struct{ key, label string }{
 	{"scalingConfig.minSize", "min"}, {"scalingConfig.maxSize", "max"}, {"principalArn", "principal"},
 	{"vpcConfig.endpointPublicAccess", "publicEndpoint"}, {"vpcConfig.publicAccessCidrs", "publicCidrs"},
 	{"enabledClusterLogTypes", "logs"}, {"enableKeyRotation", "rotation"},
+	{"type", "type"}, {"languageCode", "language"}, {"schedule", "schedule"}, {"userContextPolicy", "acl"},
+	{"serverSideEncryptionConfiguration.kmsKeyId", "kms"},
 }
 
 // targets name what a selector points at, e.g. a route's gateway.

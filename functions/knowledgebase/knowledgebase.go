@@ -1,0 +1,118 @@
+package knowledgebase
+
+import (
+	"context"
+	"encoding/json"
+
+	eks "github.com/upbound/provider-aws/v2/apis/namespaced/eks/v1beta1"
+	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
+	kendra "github.com/upbound/provider-aws/v2/apis/namespaced/kendra/v1beta1"
+	kms "github.com/upbound/provider-aws/v2/apis/namespaced/kms/v1beta1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/unsilo/unsilo/functions/compose"
+)
+
+// API composes KnowledgeBase XRs.
+type API struct{}
+
+// Kind implements compose.API.
+func (API) Kind() string { return "KnowledgeBase" }
+
+// AddToScheme implements compose.API.
+func (API) AddToScheme(s *runtime.Scheme) error {
+	return compose.AddToScheme(s, kendra.AddToScheme, iam.AddToScheme, kms.AddToScheme, eks.AddToScheme)
+}
+
+var ref = compose.Sibling
+
+type builder struct {
+	req  *compose.Request
+	spec *Spec
+	tag  *compose.Tagger
+	out  *compose.Result
+}
+
+// Compose implements compose.API.
+func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, error) {
+	spec, err := readSpec(req.XR)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{req: req, spec: spec, tag: compose.NewTagger(req.XR), out: compose.NewResult()}
+	b.index()
+	b.sources()
+	b.ragAPIAccess()
+	b.status()
+	return b.out, nil
+}
+
+func (b *builder) region() *string { return compose.Ptr(b.spec.Region) }
+
+func doc(statements ...map[string]any) string {
+	j, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": statements}) // maps of strings always marshal
+	return string(j)
+}
+
+func trust(service string, actions ...string) string {
+	return doc(map[string]any{"Effect": "Allow", "Action": actions, "Principal": map[string]any{"Service": service}})
+}
+
+// index composes the KMS key, the role Kendra uses to write its logs and
+// metrics, and the index once the key's ARN exists (it takes no selector).
+func (b *builder) index() {
+	b.out.Add("index-key", &kms.Key{
+		ObjectMeta: compose.Meta(b.req.XR, "index-key", nil),
+		Spec: kms.KeySpec{ForProvider: kms.KeyParameters{
+			Region: b.region(), Description: compose.Ptr("Kendra index of " + compose.Name(b.req.XR, "kb")),
+			EnableKeyRotation: compose.Ptr(true), DeletionWindowInDays: compose.Ptr(30.0), Tags: b.tag.Tags("index-key"),
+		}},
+	})
+	b.out.Add("index-role", &iam.Role{
+		ObjectMeta: compose.Meta(b.req.XR, "index-role", nil),
+		Spec: iam.RoleSpec{ForProvider: iam.RoleParameters{
+			AssumeRolePolicy: compose.Ptr(trust("kendra.amazonaws.com", "sts:AssumeRole")),
+			InlinePolicy: []iam.InlinePolicyParameters{{Name: compose.Ptr("kendra-index"), Policy: compose.Ptr(doc(
+				map[string]any{"Sid": "Metrics", "Effect": "Allow", "Action": []string{"cloudwatch:PutMetricData"}, "Resource": "*",
+					"Condition": map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": "AWS/Kendra"}}},
+				map[string]any{"Sid": "Logs", "Effect": "Allow", "Action": []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:DescribeLogGroups"},
+					"Resource": "arn:aws:logs:" + b.spec.Region + ":*:log-group:/aws/kendra/*"},
+			))}},
+			Tags: b.tag.Tags("index-role"),
+		}},
+	})
+	key := b.req.AtProvider("index-key", "arn")
+	if key == "" {
+		return
+	}
+	b.out.Add("index", &kendra.Index{
+		ObjectMeta: compose.Meta(b.req.XR, "index", nil),
+		Spec: kendra.IndexSpec{ForProvider: kendra.IndexParameters{
+			Region: b.region(), Name: compose.Ptr(compose.Name(b.req.XR, "kb")),
+			Edition:                           compose.Ptr(b.spec.Edition),
+			RoleArnSelector:                   ref("index-role"),
+			ServerSideEncryptionConfiguration: &kendra.ServerSideEncryptionConfigurationParameters{KMSKeyID: compose.Ptr(key)},
+			// rag-api passes each user's groups; Kendra filters passages by
+			// the documents' ACLs, so nobody sees what they could not open.
+			UserContextPolicy: compose.Ptr("USER_TOKEN"),
+			UserTokenConfigurations: &kendra.UserTokenConfigurationsParameters{
+				JSONTokenTypeConfiguration: &kendra.JSONTokenTypeConfigurationParameters{
+					UserNameAttributeField: compose.Ptr("username"), GroupAttributeField: compose.Ptr("groups"),
+				},
+			},
+			Tags: b.tag.Tags("index"),
+		}},
+	})
+}
+
+func (b *builder) status() {
+	if v := b.req.AtProvider("index", "id"); v != "" {
+		b.out.Status["indexId"] = v
+	}
+	if v := b.req.AtProvider("index", "arn"); v != "" {
+		b.out.Status["indexArn"] = v
+	}
+	if v := b.req.AtProvider("rag-api-role", "arn"); v != "" {
+		b.out.Status["ragApiRoleArn"] = v
+	}
+}
