@@ -2,14 +2,12 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
-	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -28,8 +26,7 @@ func base() map[string]any {
 		"networkRef": map[string]any{"name": "net"},
 		"nodeGroups": []any{map[string]any{"name": "system", "instanceTypes": []any{"m7g.large"}, "min": int64(2), "max": int64(4)}},
 		"workloads": map[string]any{
-			"kendraIndexArn":   "arn:aws:kendra:ap-northeast-2:123456789012:index/abc",
-			"bedrockModelArns": []any{"arn:aws:bedrock:ap-northeast-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"},
+			"lakeBucketArn": "arn:aws:s3:::unsilo-lake-raw-dev",
 		},
 	}
 }
@@ -54,7 +51,7 @@ func TestClusterWaitsForItsKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []resource.Name{"cluster", "nodegroup-system", "addon-vpc-cni", "pod-identity-rag-api"} {
+	for _, name := range []resource.Name{"cluster", "nodegroup-system", "addon-vpc-cni", "pod-identity-log-shipper"} {
 		if _, ok := res.Resources[name]; ok {
 			t.Errorf("%s composed before the secrets key exists", name)
 		}
@@ -67,7 +64,7 @@ func TestClusterWaitsForItsKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []resource.Name{"cluster", "nodegroup-system", "addon-vpc-cni", "addon-eks-pod-identity-agent", "pod-identity-rag-api", "pod-identity-crossplane"} {
+	for _, name := range []resource.Name{"cluster", "nodegroup-system", "addon-vpc-cni", "addon-eks-pod-identity-agent", "pod-identity-log-shipper", "pod-identity-crossplane"} {
 		if _, ok := res.Resources[name]; !ok {
 			t.Errorf("%s missing once the key exists", name)
 		}
@@ -78,28 +75,6 @@ func TestClusterWaitsForItsKey(t *testing.T) {
 	}
 	if pub, _ := cd.GetBool("spec.forProvider.vpcConfig.endpointPublicAccess"); pub {
 		t.Error("no publicAccessCidrs must mean a private-only endpoint")
-	}
-}
-
-func TestRagAPIRoleIsScoped(t *testing.T) {
-	res, err := API{}.Compose(context.Background(), request(base(), nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	role := res.Resources["role-rag-api"].(*iam.Role)
-	var doc struct{ Statement []statement }
-	if err := json.Unmarshal([]byte(*role.Spec.ForProvider.InlinePolicy[0].Policy), &doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range doc.Statement {
-		for _, r := range s.Resource {
-			if strings.Contains(r, "*") {
-				t.Errorf("statement %s reaches %s: rag-api may touch only its index and its models", s.Sid, r)
-			}
-		}
-	}
-	if len(doc.Statement) != 2 {
-		t.Errorf("want a Kendra and a Bedrock statement, got %+v", doc.Statement)
 	}
 }
 

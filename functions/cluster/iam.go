@@ -93,15 +93,9 @@ func (b *builder) workloadList() []workload {
 			Action:   []string{"athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"},
 			Resource: []string{w.AthenaWorkgroup}})
 	}
-	rag := workload{name: "rag-api", namespace: "knowledge", serviceAccount: "rag-api"}
-	if w.KendraIndexARN != "" {
-		rag.statements = append(rag.statements, statement{Sid: "SearchIndex", Effect: "Allow", Action: []string{"kendra:Retrieve", "kendra:Query"}, Resource: []string{w.KendraIndexARN}})
-	}
-	if len(w.BedrockModelARNs) > 0 {
-		rag.statements = append(rag.statements, statement{Sid: "InvokeAllowedModels", Effect: "Allow",
-			Action: []string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, Resource: w.BedrockModelARNs})
-	}
-	return append(out, fb, ls, rag)
+	// rag-api's role lives with its index: the KnowledgeBase API composes it
+	// and its Pod Identity association (spec.podIdentity).
+	return append(out, fb, ls)
 }
 
 // workloads composes each workload's role and its Pod Identity association

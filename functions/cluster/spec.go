@@ -51,11 +51,8 @@ type Access struct {
 
 // Workloads holds what each platform workload's IAM policy is scoped to.
 type Workloads struct {
-	LakeBucketARN    string   `json:"lakeBucketArn"`
-	WAFFirehoseARN   string   `json:"firehoseArn"`
-	KendraIndexARN   string   `json:"kendraIndexArn"`
-	BedrockModelARNs []string `json:"bedrockModelArns"`
-	AthenaWorkgroup  string   `json:"athenaWorkgroupArn"`
+	LakeBucketARN   string `json:"lakeBucketArn"`
+	AthenaWorkgroup string `json:"athenaWorkgroupArn"`
 }
 
 var (
