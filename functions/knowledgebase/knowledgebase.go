@@ -8,6 +8,7 @@ import (
 	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
 	kendra "github.com/upbound/provider-aws/v2/apis/namespaced/kendra/v1beta1"
 	kms "github.com/upbound/provider-aws/v2/apis/namespaced/kms/v1beta1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/unsilo/unsilo/functions/compose"
@@ -21,7 +22,7 @@ func (API) Kind() string { return "KnowledgeBase" }
 
 // AddToScheme implements compose.API.
 func (API) AddToScheme(s *runtime.Scheme) error {
-	return compose.AddToScheme(s, kendra.AddToScheme, iam.AddToScheme, kms.AddToScheme, eks.AddToScheme)
+	return compose.AddToScheme(s, kendra.AddToScheme, iam.AddToScheme, kms.AddToScheme, eks.AddToScheme, corev1.AddToScheme)
 }
 
 var ref = compose.Sibling
@@ -43,6 +44,7 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	b.index()
 	b.sources()
 	b.ragAPIAccess()
+	b.ragAPIConfig()
 	b.status()
 	return b.out, nil
 }

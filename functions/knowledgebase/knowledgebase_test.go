@@ -12,6 +12,7 @@ import (
 	"github.com/crossplane/function-sdk-go/resource/composed"
 	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
 	kendra "github.com/upbound/provider-aws/v2/apis/namespaced/kendra/v1beta1"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/unsilo/unsilo/functions/compose"
 	"github.com/unsilo/unsilo/functions/compose/composetest"
@@ -241,10 +242,17 @@ func TestRagAPIAccess(t *testing.T) {
 	if got := res.Status["indexId"]; got != "0f1e" {
 		t.Errorf("status.indexId %v", got)
 	}
+	cm, ok := res.Resources["rag-api-config"].(*corev1.ConfigMap)
+	if !ok || cm.Name != "handbook-knowledgebase" || cm.Data["KENDRA_INDEX_ID"] != "0f1e" {
+		t.Errorf("rag-api cannot find the index: %+v", res.Resources["rag-api-config"])
+	}
 
 	res = compose1(t, base(), nil)
 	if _, ok := res.Resources["rag-api-pod-identity"]; ok {
 		t.Error("association composed without spec.podIdentity")
+	}
+	if _, ok := res.Resources["rag-api-config"]; ok {
+		t.Error("rag-api config written before the index has an id")
 	}
 	if _, ok := ragPolicy(t, res)["SearchIndex"]; ok {
 		t.Error("Kendra access granted before the index exists")

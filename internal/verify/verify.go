@@ -200,7 +200,9 @@ func (c *Checker) verifyOverlay(ctx context.Context, r *Report, dir string) erro
 		return nil
 	}
 	if filepath.Base(filepath.Dir(dir)) == "clusters" {
+		// Only a cluster's view has every patch applied (its values files).
 		c.checkWaves(r, rel, objs)
+		c.checkCharts(ctx, r, rel, objs)
 	}
 	for _, u := range objs {
 		r.Objects++

@@ -58,9 +58,15 @@ func (c *Checker) checkWaves(r *Report, cluster string, objs []*unstructured.Uns
 		if repo != team.RepoURL || path == "" {
 			continue
 		}
-		inner, err := Build(filepath.Join(c.Root, path))
+		var inner []*unstructured.Unstructured
+		var err error
+		if h, ok := localChart(c.Root, app); ok {
+			inner, err = RenderChart(h)
+		} else {
+			inner, err = Build(filepath.Join(c.Root, path))
+		}
 		if err != nil {
-			continue // reported as a kustomize finding of that folder
+			continue // reported as a kustomize or helm finding
 		}
 		for _, u := range inner {
 			p := placed{app: app.GetName(), appWave: wave(app), wave: wave(u)}

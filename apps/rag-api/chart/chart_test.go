@@ -9,6 +9,8 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
+
+	"github.com/unsilo/unsilo/functions/knowledgebase"
 )
 
 func render(t *testing.T, vals map[string]any) (map[string]string, error) {
@@ -38,8 +40,17 @@ func TestChartRenders(t *testing.T) {
 	if svc := out["rag-api/templates/service.yaml"]; !strings.Contains(svc, "type: ClusterIP") {
 		t.Errorf("service:\n%s", svc)
 	}
-	if _, err := render(t, map[string]any{"bedrock": map[string]any{"modelId": "m"}}); err == nil || !strings.Contains(err.Error(), "kendraIndexId is required") {
+	if _, err := render(t, map[string]any{"bedrock": map[string]any{"modelId": "m"}}); err == nil || !strings.Contains(err.Error(), "kendraIndexId or knowledgeBase is required") {
 		t.Errorf("missing kendra index accepted: %v", err)
+	}
+	out, err = render(t, map[string]any{"knowledgeBase": "handbook", "bedrock": map[string]any{"modelId": "m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--kendra-index-id=$(KENDRA_INDEX_ID)", "name: \"" + knowledgebase.ConfigMapName("handbook") + "\"", "key: KENDRA_INDEX_ID"} {
+		if !strings.Contains(out["rag-api/templates/deployment.yaml"], want) {
+			t.Errorf("knowledgeBase: deployment lacks %q:\n%s", want, out["rag-api/templates/deployment.yaml"])
+		}
 	}
 	out, err = render(t, map[string]any{"retriever": "embedded", "generator": "extractive"})
 	if err != nil || strings.Contains(out["rag-api/templates/deployment.yaml"], "--bedrock-model") {
