@@ -1,0 +1,334 @@
+package lake
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"os"
+	"regexp"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/unsilo/unsilo/apps/log-shipper/parse"
+	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+)
+
+// Report summarises an ingest run.
+type Report struct {
+	Inputs      int            `json:"inputs"`
+	Records     int64          `json:"records"`
+	Quarantined int64          `json:"quarantined"`
+	Files       int            `json:"files"`
+	BytesIn     int64          `json:"bytes_in"`
+	BySource    map[string]int `json:"records_by_source"`
+	Reasons     map[string]int `json:"quarantine_reasons"`
+	Objects     []string       `json:"objects"`
+	Seconds     float64        `json:"seconds"`
+}
+
+// Ingester turns input files into lake objects.
+type Ingester struct {
+	Store    Store
+	Source   string // a schema source name, or "auto"
+	Log      *slog.Logger
+	Progress io.Writer // periodic progress lines; nil for none
+	Workers  int
+}
+
+// Run ingests every input. Outputs are independent per input, so inputs
+// are processed concurrently without affecting the bytes written.
+func (in *Ingester) Run(ctx context.Context, inputs []Input) (*Report, error) {
+	start := time.Now()
+	rep := &Report{Inputs: len(inputs), BySource: map[string]int{}, Reasons: map[string]int{}, Objects: []string{}}
+	var mu sync.Mutex
+	var done, records atomic.Int64
+	stop := in.progress(len(inputs), &done, &records)
+	defer stop()
+	g, gctx := errgroup.WithContext(ctx)
+	workers := in.Workers
+	if workers <= 0 {
+		workers = 2
+	}
+	g.SetLimit(workers)
+	for _, input := range inputs {
+		g.Go(func() error {
+			fr, err := in.File(gctx, input)
+			if err != nil {
+				return fmt.Errorf("ingest %s: %w", input.Name, err)
+			}
+			done.Add(1)
+			records.Add(fr.Records)
+			mu.Lock()
+			defer mu.Unlock()
+			rep.Records += fr.Records
+			rep.Quarantined += int64(len(fr.Bad))
+			rep.BytesIn += fr.BytesIn
+			rep.Files += len(fr.Objects)
+			rep.Objects = append(rep.Objects, fr.Objects...)
+			if fr.Records > 0 {
+				rep.BySource[fr.Source] += int(fr.Records)
+			}
+			for _, b := range fr.Bad {
+				rep.Reasons[ReasonClass(b.Reason)]++
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	sort.Strings(rep.Objects)
+	rep.Seconds = time.Since(start).Seconds()
+	return rep, err
+}
+
+func (in *Ingester) progress(total int, done, records *atomic.Int64) func() {
+	if in.Progress == nil {
+		return func() {}
+	}
+	t := time.NewTicker(2 * time.Second)
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				fmt.Fprintf(in.Progress, "log-shipper: %d/%d inputs, %d records\n", done.Load(), total, records.Load())
+			}
+		}
+	}()
+	return func() { t.Stop(); close(quit); wg.Wait() }
+}
+
+var digits = regexp.MustCompile(`[0-9]+`)
+var quoted = regexp.MustCompile(`"[^"]*"`)
+
+// ReasonClass groups quarantine reasons: numbers and quoted values elided.
+func ReasonClass(reason string) string {
+	r := quoted.ReplaceAllString(reason, `"…"`)
+	r = digits.ReplaceAllString(r, "N")
+	if len(r) > 120 {
+		r = r[:120]
+	}
+	return r
+}
+
+// FileReport is the outcome of one input.
+type FileReport struct {
+	Source  string
+	Records int64
+	Bad     []parse.Bad
+	BytesIn int64
+	Objects []string
+}
+
+// partition key -> staged Parquet file
+type partFile struct {
+	f  *os.File
+	bw *bufio.Writer
+	rw *rowWriter
+}
+
+type fileSink struct {
+	ctx     context.Context
+	src     *schema.Source
+	tmpDir  string
+	parts   map[string]*partFile
+	records int64
+	bad     []parse.Bad
+}
+
+func partitionKey(source string, t time.Time) string {
+	t = t.UTC()
+	return fmt.Sprintf("source=%s/dt=%s/hour=%s", source, t.Format("2006-01-02"), t.Format("15"))
+}
+
+func (s *fileSink) Record(r schema.Record) error {
+	key := partitionKey(s.src.Name, r.Time)
+	p, ok := s.parts[key]
+	if !ok {
+		f, err := os.CreateTemp(s.tmpDir, "part-*.parquet.tmp")
+		if err != nil {
+			return fmt.Errorf("create staging file: %w", err)
+		}
+		bw := bufio.NewWriterSize(f, 256<<10)
+		rw, err := newRowWriter(bw, s.src)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		p = &partFile{f: f, bw: bw, rw: rw}
+		s.parts[key] = p
+	}
+	s.records++
+	return p.rw.write(r)
+}
+
+func (s *fileSink) Bad(b parse.Bad) error {
+	s.bad = append(s.bad, b)
+	return nil
+}
+
+func (s *fileSink) cleanup() {
+	for _, p := range s.parts {
+		p.f.Close()
+		os.Remove(p.f.Name())
+	}
+}
+
+// hashingReader hashes everything read through it.
+type hashingReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	return n, err
+}
+
+// File ingests one input: parse, stage one Parquet file per partition,
+// then name every object after sha256(base name, raw bytes) and put it.
+// The same input always yields the same keys and bytes, so a rerun (or a
+// rerun after a crash) replaces objects instead of duplicating them.
+func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) {
+	rc, err := input.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	hr := &hashingReader{r: rc, h: sha256.New()}
+	hr.h.Write([]byte(input.Base))
+	hr.h.Write([]byte{0})
+	br := bufio.NewReaderSize(hr, 256<<10)
+	var r io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip header: %w", err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	body := bufio.NewReaderSize(r, 256<<10)
+	source := in.Source
+	if source == "" || source == "auto" {
+		head, _ := body.Peek(64 << 10)
+		source = parse.Detect(head)
+	}
+	fr := &FileReport{Source: source}
+	sink := &fileSink{ctx: ctx, tmpDir: in.Store.TempDir(), parts: map[string]*partFile{}}
+	defer sink.cleanup()
+	if source == "" {
+		sink.bad = append(sink.bad, parse.Bad{File: input.Name, Line: 1, Reason: "cannot detect the log type (use --type)"})
+		source = "unknown"
+	} else {
+		p, err := parse.New(source)
+		if err != nil {
+			return nil, err
+		}
+		if v, ok := p.(*parse.VPCFlow); ok {
+			v.FallbackTime = parse.TimeFromName(input.Base)
+		}
+		sink.src = p.Source()
+		perr := p.Parse(ctx, body, input.Name, sink)
+		var re *parse.ReadError
+		switch {
+		case errors.As(perr, &re):
+			// e.g. truncated gzip: keep what was read, quarantine the rest.
+			sink.bad = append(sink.bad, parse.Bad{File: input.Name, Line: re.Line + 1,
+				Reason: fmt.Sprintf("input unreadable after line %d (records before it kept): %v", re.Line, re.Err)})
+		case perr != nil:
+			return nil, perr
+		}
+	}
+	// Drain to hash the whole raw input (a parser may stop early).
+	if _, err := io.Copy(io.Discard, br); err != nil && len(sink.bad) == 0 {
+		return nil, fmt.Errorf("read %s: %w", input.Name, err)
+	}
+	sum := hex.EncodeToString(hr.h.Sum(nil))[:24]
+	fr.BytesIn = hr.n
+	fr.Records = sink.records
+	fr.Bad = sink.bad
+	keys := make([]string, 0, len(sink.parts))
+	for k := range sink.parts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p := sink.parts[k]
+		if err := p.rw.close(); err != nil {
+			return nil, err
+		}
+		if err := p.bw.Flush(); err != nil {
+			return nil, fmt.Errorf("write staging file: %w", err)
+		}
+		if err := p.f.Sync(); err != nil {
+			return nil, fmt.Errorf("sync staging file: %w", err)
+		}
+		if err := p.f.Close(); err != nil {
+			return nil, fmt.Errorf("close staging file: %w", err)
+		}
+		key := k + "/part-" + sum + ".parquet"
+		if err := in.Store.Put(ctx, key, p.f.Name()); err != nil {
+			return nil, err
+		}
+		delete(sink.parts, k)
+		fr.Objects = append(fr.Objects, key)
+	}
+	if len(sink.bad) > 0 {
+		key := "quarantine/source=" + source + "/" + sum + ".jsonl"
+		if err := in.putQuarantine(ctx, key, sink.bad); err != nil {
+			return nil, err
+		}
+		fr.Objects = append(fr.Objects, key)
+	}
+	if in.Log != nil {
+		in.Log.Debug("ingested", "input", input.Name, "source", source, "records", fr.Records, "quarantined", len(fr.Bad))
+	}
+	return fr, nil
+}
+
+func (in *Ingester) putQuarantine(ctx context.Context, key string, bad []parse.Bad) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, b := range bad {
+		if err := enc.Encode(b); err != nil {
+			return fmt.Errorf("encode quarantine entry: %w", err)
+		}
+	}
+	f, err := os.CreateTemp(in.Store.TempDir(), "quarantine-*.tmp")
+	if err != nil {
+		return fmt.Errorf("create quarantine staging file: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return fmt.Errorf("write quarantine: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync quarantine: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close quarantine: %w", err)
+	}
+	return in.Store.Put(ctx, key, f.Name())
+}
