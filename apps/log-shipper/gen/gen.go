@@ -212,6 +212,9 @@ func (g *gen) vpc(i int, t time.Time) string {
 	src, dst := g.clientIP(), fmt.Sprintf("10.0.%d.%d", g.r.IntN(4), 10+g.r.IntN(20))
 	dport := g.pickInt(22, 443, 80, 3389, 5432, 8080)
 	action := g.weighted([]string{"ACCEPT", "REJECT"}, []int{80, 20})
+	if action == "REJECT" && g.r.IntN(4) != 0 { // most rejects come from a few scanners
+		src = fmt.Sprintf("198.51.100.%d", 1+g.r.IntN(8))
+	}
 	proto := g.weighted([]string{"6", "17", "1"}, []int{85, 12, 3})
 	pk := 1 + g.r.IntN(200)
 	dir := g.pick("ingress", "egress")
