@@ -137,20 +137,27 @@ type FileReport struct {
 	Objects []string
 }
 
-// partition key -> staged Parquet file
+// Batch stages the records of one source into one Parquet file per
+// partition, plus the quarantined entries, until Commit names and puts them.
+type Batch struct {
+	store   Store
+	src     *schema.Source
+	source  string
+	parts   map[string]*partFile
+	records int64
+	bad     []parse.Bad
+}
+
 type partFile struct {
 	f  *os.File
 	bw *bufio.Writer
 	rw *rowWriter
 }
 
-type fileSink struct {
-	ctx     context.Context
-	src     *schema.Source
-	tmpDir  string
-	parts   map[string]*partFile
-	records int64
-	bad     []parse.Bad
+// NewBatch starts a batch for src (nil when the source is unknown: only
+// quarantine entries can be added).
+func NewBatch(store Store, src *schema.Source, source string) *Batch {
+	return &Batch{store: store, src: src, source: source, parts: map[string]*partFile{}}
 }
 
 func partitionKey(source string, t time.Time) string {
@@ -158,11 +165,12 @@ func partitionKey(source string, t time.Time) string {
 	return fmt.Sprintf("source=%s/dt=%s/hour=%s", source, t.Format("2006-01-02"), t.Format("15"))
 }
 
-func (s *fileSink) Record(r schema.Record) error {
+// Record implements parse.Emitter.
+func (s *Batch) Record(r schema.Record) error {
 	key := partitionKey(s.src.Name, r.Time)
 	p, ok := s.parts[key]
 	if !ok {
-		f, err := os.CreateTemp(s.tmpDir, "part-*.parquet.tmp")
+		f, err := os.CreateTemp(s.store.TempDir(), "part-*.parquet.tmp")
 		if err != nil {
 			return fmt.Errorf("create staging file: %w", err)
 		}
@@ -179,16 +187,66 @@ func (s *fileSink) Record(r schema.Record) error {
 	return p.rw.write(r)
 }
 
-func (s *fileSink) Bad(b parse.Bad) error {
+// Bad implements parse.Emitter.
+func (s *Batch) Bad(b parse.Bad) error {
 	s.bad = append(s.bad, b)
 	return nil
 }
 
-func (s *fileSink) cleanup() {
-	for _, p := range s.parts {
+// Records is the number of records added.
+func (s *Batch) Records() int64 { return s.records }
+
+// Quarantined returns the quarantined entries added.
+func (s *Batch) Quarantined() []parse.Bad { return s.bad }
+
+// Discard removes staged files (safe after Commit).
+func (s *Batch) Discard() {
+	for k, p := range s.parts {
 		p.f.Close()
 		os.Remove(p.f.Name())
+		delete(s.parts, k)
 	}
+}
+
+// Commit finishes the staged files and puts them under keys derived from
+// id: <partition>/part-<id>.parquet and quarantine/source=<source>/<id>.jsonl.
+// The same id and records give the same keys and bytes.
+func (s *Batch) Commit(ctx context.Context, id string) ([]string, error) {
+	var objects []string
+	keys := make([]string, 0, len(s.parts))
+	for k := range s.parts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p := s.parts[k]
+		if err := p.rw.close(); err != nil {
+			return nil, err
+		}
+		if err := p.bw.Flush(); err != nil {
+			return nil, fmt.Errorf("write staging file: %w", err)
+		}
+		if err := p.f.Sync(); err != nil {
+			return nil, fmt.Errorf("sync staging file: %w", err)
+		}
+		if err := p.f.Close(); err != nil {
+			return nil, fmt.Errorf("close staging file: %w", err)
+		}
+		key := k + "/part-" + id + ".parquet"
+		if err := s.store.Put(ctx, key, p.f.Name()); err != nil {
+			return nil, err
+		}
+		delete(s.parts, k)
+		objects = append(objects, key)
+	}
+	if len(s.bad) > 0 {
+		key := "quarantine/source=" + s.source + "/" + id + ".jsonl"
+		if err := putQuarantine(ctx, s.store, key, s.bad); err != nil {
+			return nil, err
+		}
+		objects = append(objects, key)
+	}
+	return objects, nil
 }
 
 // hashingReader hashes everything read through it.
@@ -235,11 +293,15 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 		source = parse.Detect(head)
 	}
 	fr := &FileReport{Source: source}
-	sink := &fileSink{ctx: ctx, tmpDir: in.Store.TempDir(), parts: map[string]*partFile{}}
-	defer sink.cleanup()
+	var sink *Batch
+	defer func() {
+		if sink != nil {
+			sink.Discard()
+		}
+	}()
 	if source == "" {
+		sink = NewBatch(in.Store, nil, "unknown")
 		sink.bad = append(sink.bad, parse.Bad{File: input.Name, Line: 1, Reason: "cannot detect the log type (use --type)"})
-		source = "unknown"
 	} else {
 		p, err := parse.New(source)
 		if err != nil {
@@ -248,7 +310,7 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 		if v, ok := p.(*parse.VPCFlow); ok {
 			v.FallbackTime = parse.TimeFromName(input.Base)
 		}
-		sink.src = p.Source()
+		sink = NewBatch(in.Store, p.Source(), source)
 		perr := p.Parse(ctx, body, input.Name, sink)
 		var re *parse.ReadError
 		switch {
@@ -268,46 +330,18 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 	fr.BytesIn = hr.n
 	fr.Records = sink.records
 	fr.Bad = sink.bad
-	keys := make([]string, 0, len(sink.parts))
-	for k := range sink.parts {
-		keys = append(keys, k)
+	objects, err := sink.Commit(ctx, sum)
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		p := sink.parts[k]
-		if err := p.rw.close(); err != nil {
-			return nil, err
-		}
-		if err := p.bw.Flush(); err != nil {
-			return nil, fmt.Errorf("write staging file: %w", err)
-		}
-		if err := p.f.Sync(); err != nil {
-			return nil, fmt.Errorf("sync staging file: %w", err)
-		}
-		if err := p.f.Close(); err != nil {
-			return nil, fmt.Errorf("close staging file: %w", err)
-		}
-		key := k + "/part-" + sum + ".parquet"
-		if err := in.Store.Put(ctx, key, p.f.Name()); err != nil {
-			return nil, err
-		}
-		delete(sink.parts, k)
-		fr.Objects = append(fr.Objects, key)
-	}
-	if len(sink.bad) > 0 {
-		key := "quarantine/source=" + source + "/" + sum + ".jsonl"
-		if err := in.putQuarantine(ctx, key, sink.bad); err != nil {
-			return nil, err
-		}
-		fr.Objects = append(fr.Objects, key)
-	}
+	fr.Objects = objects
 	if in.Log != nil {
 		in.Log.Debug("ingested", "input", input.Name, "source", source, "records", fr.Records, "quarantined", len(fr.Bad))
 	}
 	return fr, nil
 }
 
-func (in *Ingester) putQuarantine(ctx context.Context, key string, bad []parse.Bad) error {
+func putQuarantine(ctx context.Context, store Store, key string, bad []parse.Bad) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for _, b := range bad {
@@ -315,7 +349,7 @@ func (in *Ingester) putQuarantine(ctx context.Context, key string, bad []parse.B
 			return fmt.Errorf("encode quarantine entry: %w", err)
 		}
 	}
-	f, err := os.CreateTemp(in.Store.TempDir(), "quarantine-*.tmp")
+	f, err := os.CreateTemp(store.TempDir(), "quarantine-*.tmp")
 	if err != nil {
 		return fmt.Errorf("create quarantine staging file: %w", err)
 	}
@@ -330,5 +364,5 @@ func (in *Ingester) putQuarantine(ctx context.Context, key string, bad []parse.B
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("close quarantine: %w", err)
 	}
-	return in.Store.Put(ctx, key, f.Name())
+	return store.Put(ctx, key, f.Name())
 }
