@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parquet-go/parquet-go/compress/zstd"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
@@ -146,6 +147,7 @@ type Batch struct {
 	parts   map[string]*partFile
 	records int64
 	bad     []parse.Bad
+	codec   *zstd.Codec
 }
 
 type partFile struct {
@@ -157,7 +159,7 @@ type partFile struct {
 // NewBatch starts a batch for src (nil when the source is unknown: only
 // quarantine entries can be added).
 func NewBatch(store Store, src *schema.Source, source string) *Batch {
-	return &Batch{store: store, src: src, source: source, parts: map[string]*partFile{}}
+	return &Batch{store: store, src: src, source: source, parts: map[string]*partFile{}, codec: newCodec()}
 }
 
 func partitionKey(source string, t time.Time) string {
@@ -175,7 +177,7 @@ func (s *Batch) Record(r schema.Record) error {
 			return fmt.Errorf("create staging file: %w", err)
 		}
 		bw := bufio.NewWriterSize(f, 256<<10)
-		rw, err := newRowWriter(bw, s.src)
+		rw, err := newRowWriter(bw, s.src, s.codec)
 		if err != nil {
 			f.Close()
 			return err
@@ -311,7 +313,11 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 			v.FallbackTime = parse.TimeFromName(input.Base)
 		}
 		sink = NewBatch(in.Store, p.Source(), source)
-		perr := p.Parse(ctx, body, input.Name, sink)
+		pp := newPipe(ctx, sink)
+		perr := p.Parse(ctx, body, input.Name, pp)
+		if werr := pp.close(); werr != nil {
+			return nil, werr
+		}
 		var re *parse.ReadError
 		switch {
 		case errors.As(perr, &re):
