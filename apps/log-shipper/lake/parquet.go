@@ -73,6 +73,8 @@ func newRowWriter(out io.Writer, s *schema.Source, codec *zstd.Codec) (*rowWrite
 		parquet.Compression(codec),
 		// Fixed so that output bytes depend on the records only.
 		parquet.CreatedBy("log-shipper", "1", "unsilo"),
+		// Bounds memory per open partition: a row group is buffered whole.
+		parquet.MaxRowsPerRowGroup(128 << 10),
 	)
 	return &rowWriter{w: w, colIdx: idx}, nil
 }
