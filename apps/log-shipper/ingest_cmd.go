@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -22,6 +23,7 @@ func ingestCmd() *cobra.Command {
 	var typ, out string
 	var asJSON, quiet bool
 	var workers int
+	var vpcFields string
 	cmd := &cobra.Command{
 		Use:   "ingest --type alb|vpcflow|waf|cloudtrail|cloudfront|container|auto --out DIR|s3://bucket/prefix FILE|DIR|s3://bucket/prefix...",
 		Short: "Parse log files (plain or gzip) into Hive-partitioned Parquet, quarantining bad lines",
@@ -71,7 +73,8 @@ func ingestCmd() *cobra.Command {
 			if !quiet {
 				progress = cmd.ErrOrStderr()
 			}
-			ing := &lake.Ingester{Store: store, Source: typ, Log: slog.Default(), Progress: progress, Workers: workers}
+			ing := &lake.Ingester{Store: store, Source: typ, Log: slog.Default(), Progress: progress, Workers: workers,
+				VPCFields: strings.FieldsFunc(vpcFields, func(r rune) bool { return r == ' ' || r == ',' })}
 			rep, err := ing.Run(ctx, inputs)
 			if err != nil {
 				return err
@@ -83,6 +86,7 @@ func ingestCmd() *cobra.Command {
 	cmd.Flags().StringVar(&out, "out", "", "lake root: a directory or s3://bucket/prefix")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as one JSON object")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress on stderr")
+	cmd.Flags().StringVar(&vpcFields, "vpc-fields", "", "field list of headerless VPC Flow Log files, e.g. \"version srcaddr dstaddr ... start end action log-status\" (default: the v2 format)")
 	cmd.Flags().IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "inputs processed concurrently")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd

@@ -55,3 +55,18 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("%s", ddl)
 	}
 }
+
+func TestCLIVPCFields(t *testing.T) {
+	dir := t.TempDir()
+	lake := filepath.Join(dir, "lake")
+	format := "version srcaddr dstaddr srcport dstport protocol start end action log-status reject-reason"
+	in := filepath.Join("testdata", "vpcflow", "vrl_v11-example_noheader.log")
+	out := run(t, "ingest", "--json", "--quiet", "--type", "vpcflow", "--vpc-fields", format+" resource-id encryption-status interface-type", "--out", lake, in)
+	if !strings.Contains(out, `"records":1,"quarantined":0`) {
+		t.Fatalf("%s", out)
+	}
+	q := run(t, "query", "--lake", lake, "SELECT reject_reason, extra_fields FROM vpcflow")
+	if !strings.Contains(q, "BPA") || !strings.Contains(q, "nat-0c50d5961bcb2d47b") {
+		t.Fatalf("%s", q)
+	}
+}

@@ -47,6 +47,9 @@ type Ingester struct {
 	Log      *slog.Logger
 	Progress io.Writer // periodic progress lines; nil for none
 	Workers  int
+	// VPCFields is the field list of headerless VPC Flow Log files (a header
+	// line in the file still wins); empty means the default v2 format.
+	VPCFields []string
 }
 
 // Run ingests every input. Outputs are independent per input, so inputs
@@ -311,6 +314,7 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 		}
 		if v, ok := p.(*parse.VPCFlow); ok {
 			v.FallbackTime = parse.TimeFromName(input.Base)
+			v.Format = in.VPCFields
 		}
 		sink = NewBatch(in.Store, p.Source(), source)
 		pp := newPipe(ctx, sink)

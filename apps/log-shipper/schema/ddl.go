@@ -35,9 +35,44 @@ func DDL(s *Source, database, location, dtStart string) string {
 		fmt.Fprintf(&b, "  `%s` %s%s\n", c.Name, c.GlueType(), sep)
 	}
 	b.WriteString(")\nSTORED AS PARQUET\n")
-	fmt.Fprintf(&b, "LOCATION '%s/source=%s/'\n", location, s.Name)
+	fmt.Fprintf(&b, "LOCATION '%s'\n", TableLocation(s, location))
 	b.WriteString("TBLPROPERTIES (\n")
-	props := [][2]string{
+	props := TableProperties(s, location, dtStart)
+	for i, p := range props {
+		sep := ","
+		if i == len(props)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "  '%s' = '%s'%s\n", p.Key, p.Value, sep)
+	}
+	b.WriteString(");\n")
+	return b.String()
+}
+
+// Glue storage settings of every table (what "STORED AS PARQUET" means).
+const (
+	InputFormat          = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+	OutputFormat         = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+	SerializationLibrary = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+)
+
+// Property is one table parameter (TBLPROPERTIES / Glue Parameters).
+type Property struct {
+	Key, Value string
+}
+
+// TableLocation is the table's storage location under the lake root.
+func TableLocation(s *Source, location string) string {
+	return strings.TrimRight(location, "/") + "/source=" + s.Name + "/"
+}
+
+// TableProperties returns the table parameters, in DDL order: partition
+// projection over source (single-value enum), dt (date yyyy-MM-dd from
+// dtStart to NOW) and hour (00-23), and the storage location template.
+// A Glue table built from these matches the DDL.
+func TableProperties(s *Source, location, dtStart string) []Property {
+	location = strings.TrimRight(location, "/")
+	return []Property{
 		{"projection.enabled", "true"},
 		{"projection.source.type", "enum"},
 		{"projection.source.values", s.Name},
@@ -51,14 +86,7 @@ func DDL(s *Source, database, location, dtStart string) string {
 		{"projection.hour.digits", "2"},
 		{"storage.location.template", location + "/source=${source}/dt=${dt}/hour=${hour}/"},
 		{"parquet.compression", "ZSTD"},
+		{"classification", "parquet"},
+		{"EXTERNAL", "TRUE"},
 	}
-	for i, p := range props {
-		sep := ","
-		if i == len(props)-1 {
-			sep = ""
-		}
-		fmt.Fprintf(&b, "  '%s' = '%s'%s\n", p[0], p[1], sep)
-	}
-	b.WriteString(");\n")
-	return b.String()
 }

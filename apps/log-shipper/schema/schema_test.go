@@ -63,3 +63,17 @@ func TestDDL(t *testing.T) {
 		t.Errorf("one line per column expected")
 	}
 }
+
+func TestTablePropertiesMatchDDL(t *testing.T) {
+	for _, s := range Sources() {
+		ddl := DDL(s, "", "s3://b/p", "2025-01-01")
+		for _, p := range TableProperties(s, "s3://b/p/", "2025-01-01") {
+			if !strings.Contains(ddl, "'"+p.Key+"' = '"+p.Value+"'") {
+				t.Errorf("%s: DDL lacks %s", s.Name, p.Key)
+			}
+		}
+		if !strings.Contains(ddl, "LOCATION '"+TableLocation(s, "s3://b/p")+"'") {
+			t.Errorf("%s: location", s.Name)
+		}
+	}
+}
