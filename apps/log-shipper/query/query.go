@@ -62,8 +62,9 @@ func duckType(k schema.Kind) string {
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // ViewSQL returns the CREATE VIEW of a source: columns in schema order
-// plus the partition keys; an empty typed view when the lake has no file
-// of that source yet.
+// plus the partition keys, typed as strings like in the Athena DDL (so
+// `WHERE dt = '2026-11-28' AND hour = '10'` means the same in both); an
+// empty typed view when the lake has no file of that source yet.
 func ViewSQL(s *schema.Source, lake string) string {
 	var cols []string
 	for _, c := range s.Columns {
@@ -76,11 +77,11 @@ func ViewSQL(s *schema.Source, lake string) string {
 		for _, c := range s.Columns {
 			typed = append(typed, fmt.Sprintf("CAST(NULL AS %s) AS %s", duckType(c.Kind), ident(c.Name)))
 		}
-		typed = append(typed, "CAST(NULL AS VARCHAR) AS source", "CAST(NULL AS DATE) AS dt", "CAST(NULL AS BIGINT) AS hour")
+		typed = append(typed, "CAST(NULL AS VARCHAR) AS source", "CAST(NULL AS VARCHAR) AS dt", "CAST(NULL AS VARCHAR) AS hour")
 		return fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s WHERE false", ident(s.Name), strings.Join(typed, ", "))
 	}
 	lit := "'" + strings.ReplaceAll(glob, "'", "''") + "'"
-	return fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s, source, dt, hour FROM read_parquet(%s, hive_partitioning = true, union_by_name = true)",
+	return fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s, source, dt, hour FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR, 'hour': VARCHAR})",
 		ident(s.Name), strings.Join(cols, ", "), lit)
 }
 

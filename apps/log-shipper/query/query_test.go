@@ -224,11 +224,11 @@ func TestNamedQueriesMatchGo(t *testing.T) {
 	}
 	// Every record is visible through its view, with partitions.
 	for name, rs := range recs {
-		res, err := eng.Query(ctx, fmt.Sprintf("SELECT count(*), count(DISTINCT source), min(hour) FROM %s", name))
+		res, err := eng.Query(ctx, fmt.Sprintf("SELECT count(*), count(DISTINCT source), min(hour), min(dt) FROM %s WHERE dt = '2026-11-28' AND hour >= '10'", name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fmt.Sprint(res.Rows[0][0]) != fmt.Sprint(len(rs)) || fmt.Sprint(res.Rows[0][1]) != "1" {
+		if fmt.Sprint(res.Rows[0][0]) != fmt.Sprint(len(rs)) || fmt.Sprint(res.Rows[0][1]) != "1" || res.Rows[0][2] != "10" || res.Rows[0][3] != "2026-11-28" {
 			t.Errorf("%s: %v rows, want %d", name, res.Rows[0], len(rs))
 		}
 	}
