@@ -270,4 +270,14 @@ func TestCloseFlushes(t *testing.T) {
 	if recs, _, _ := lakeRecords(t, e.lakeDir); recs != 4 {
 		t.Fatalf("%d", recs)
 	}
+	// The same body acknowledged again later is a new delivery: it must not
+	// overwrite the first one's objects.
+	e2 := newEnv(t, e.lakeDir, e.spool, nil, Config{FlushInterval: time.Hour})
+	e2.post(t, []byte(fourLines), false)
+	if err := e2.srv.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if recs, _, _ := lakeRecords(t, e.lakeDir); recs != 8 {
+		t.Fatalf("second delivery: %d records", recs)
+	}
 }

@@ -14,8 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
+	"time"
 )
 
 // spool is a directory of request segments (<seq>.req) and batch
@@ -30,15 +30,6 @@ func openSpool(dir string) (*spool, error) {
 		return nil, fmt.Errorf("create spool: %w", err)
 	}
 	sp := &spool{dir: dir}
-	segs, _, err := sp.list()
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range segs {
-		if n, err := strconv.ParseUint(strings.TrimSuffix(s, ".req"), 10, 64); err == nil && n > sp.seq {
-			sp.seq = n
-		}
-	}
 	// leftovers of an interrupted write are not acknowledged data
 	tmps, _ := filepath.Glob(filepath.Join(dir, "*.tmp"))
 	for _, t := range tmps {
@@ -103,11 +94,13 @@ func (sp *spool) syncDir() error {
 	return nil
 }
 
-// append stores a request body durably and returns its segment name.
-// Callers serialise calls.
+// append stores a request body durably and returns its segment name:
+// <unix nanoseconds>-<sequence>.req, unique across restarts (batch ids hash
+// the names, so a later identical body never reuses an earlier object) and
+// sorting in arrival order. Callers serialise calls.
 func (sp *spool) append(body []byte) (string, error) {
 	sp.seq++
-	name := fmt.Sprintf("%020d.req", sp.seq)
+	name := fmt.Sprintf("%019d-%08d.req", time.Now().UnixNano(), sp.seq)
 	if err := sp.writeDurable(name, body); err != nil {
 		return "", err
 	}
