@@ -25,9 +25,9 @@ func (p *CloudFront) Source() *schema.Source { return p.src }
 // cloudFrontDecoded are the fields CloudFront URL-encodes and we decode.
 var cloudFrontDecoded = map[string]bool{"cs_uri_stem": true, "cs_referer": true, "cs_user_agent": true, "cs_cookie": true}
 
-// CloudFrontFields is the field list of the 33-field format, used when a file
+// cloudFrontFields is the field list of the 33-field format, used when a file
 // has no #Fields directive.
-var CloudFrontFields = strings.Fields("date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end")
+var cloudFrontFields = strings.Fields("date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end")
 
 // cfColumnName maps "cs(User-Agent)" to "cs_user_agent", "x-edge-location" to "x_edge_location".
 func cfColumnName(f string) string {
@@ -60,7 +60,7 @@ func (p *CloudFront) Parse(ctx context.Context, r io.Reader, file string, out Em
 			return schema.Record{}, false, nil
 		}
 		if names == nil {
-			layout(CloudFrontFields)
+			layout(cloudFrontFields)
 		}
 		vals := strings.Split(s, "\t")
 		if len(vals) < len(names) {

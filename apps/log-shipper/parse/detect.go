@@ -44,7 +44,7 @@ func Detect(head []byte) string {
 	if vpc.isVPCHeader(fields) {
 		return schema.VPCFlow
 	}
-	if len(fields) == len(VPCDefaultFields) && (fields[12] == "ACCEPT" || fields[12] == "REJECT" || fields[13] == "NODATA" || fields[13] == "SKIPDATA") {
+	if len(fields) == len(vpcDefaultFields) && (fields[12] == "ACCEPT" || fields[12] == "REJECT" || fields[13] == "NODATA" || fields[13] == "SKIPDATA") {
 		return schema.VPCFlow
 	}
 	return ""

@@ -12,9 +12,9 @@ import (
 	"github.com/unsilo/unsilo/apps/log-shipper/schema"
 )
 
-// VPCDefaultFields is the default (version 2) format, used when a file has
+// vpcDefaultFields is the default (version 2) format, used when a file has
 // no header line.
-var VPCDefaultFields = []string{"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end", "action", "log-status"}
+var vpcDefaultFields = []string{"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end", "action", "log-status"}
 
 // VPCFlow parses VPC Flow Logs. The first line of an S3 flow log file names
 // the fields (custom formats choose any subset in any order); without it the
@@ -89,7 +89,7 @@ func (p *VPCFlow) Parse(ctx context.Context, r io.Reader, file string, out Emitt
 				cols = p.layout(fields)
 				return schema.Record{}, false, nil
 			}
-			cols = p.layout(VPCDefaultFields)
+			cols = p.layout(vpcDefaultFields)
 		}
 		if len(fields) != len(cols) {
 			return schema.Record{}, false, fmt.Errorf("vpcflow: %d fields, header/format has %d", len(fields), len(cols))
