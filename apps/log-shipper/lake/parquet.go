@@ -76,11 +76,20 @@ func newRowWriter(out io.Writer, s *schema.Source, codec *zstd.Codec) (*rowWrite
 		// Bounds memory per open partition: a row group is buffered whole.
 		parquet.MaxRowsPerRowGroup(128 << 10),
 	)
-	return &rowWriter{w: w, colIdx: idx}, nil
+	return &rowWriter{w: w, colIdx: idx, buf: make([]parquet.Row, 0, rowBatch)}, nil
 }
 
 func (rw *rowWriter) write(rec schema.Record) error {
-	row := make(parquet.Row, len(rec.Values))
+	// Reuse the row slices of the previous chunk: WriteRows copies values
+	// into the column buffers.
+	var row parquet.Row
+	if n := len(rw.buf); n < cap(rw.buf) {
+		row = rw.buf[:n+1][n]
+	}
+	if cap(row) < len(rec.Values) {
+		row = make(parquet.Row, len(rec.Values))
+	}
+	row = row[:len(rec.Values)]
 	for i, v := range rec.Values {
 		ci := rw.colIdx[i]
 		if v.Null() {
