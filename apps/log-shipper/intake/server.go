@@ -49,8 +49,9 @@ type Server struct {
 	spool  *spool
 	parser parse.Parser
 
-	mu      sync.Mutex // guards spool appends and pending
-	pending []string   // acknowledged segments not yet flushed
+	mu      sync.Mutex // guards spool appends, pending and retry
+	pending []string   // acknowledged segments not yet in a batch
+	retry   []manifest // batches whose commit failed: retried as they are
 	records int
 	bytes   int64
 	oldest  time.Time
@@ -161,7 +162,7 @@ func (s *Server) flusher(ctx context.Context) {
 		case <-s.kick:
 		case <-tick.C:
 			s.mu.Lock()
-			due := len(s.pending) > 0 && time.Since(s.oldest) >= s.cfg.FlushInterval
+			due := len(s.retry) > 0 || len(s.pending) > 0 && time.Since(s.oldest) >= s.cfg.FlushInterval
 			s.mu.Unlock()
 			if !due {
 				continue
@@ -173,10 +174,30 @@ func (s *Server) flusher(ctx context.Context) {
 	}
 }
 
-// Flush writes every pending segment to the lake as one batch.
+// Flush first retries failed batches with their original composition (so
+// objects a failed attempt did put are overwritten, not duplicated), then
+// writes every pending segment to the lake as one new batch. Every segment
+// belongs to at most one manifest.
 func (s *Server) Flush(ctx context.Context) error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
+	s.mu.Lock()
+	retry := s.retry
+	s.mu.Unlock()
+	for len(retry) > 0 {
+		res, err := s.commit(ctx, retry[0])
+		res.Err = err
+		if s.cfg.OnFlush != nil {
+			s.cfg.OnFlush(res)
+		}
+		if err != nil {
+			return err
+		}
+		retry = retry[1:]
+		s.mu.Lock()
+		s.retry = s.retry[1:]
+		s.mu.Unlock()
+	}
 	s.mu.Lock()
 	segs := s.pending
 	s.pending, s.records, s.bytes = nil, 0, 0
@@ -186,17 +207,9 @@ func (s *Server) Flush(ctx context.Context) error {
 	}
 	id, err := s.spool.batchID(segs)
 	if err == nil {
-		m := manifest{ID: id, Segments: segs}
-		if err = s.spool.writeManifest(m); err == nil {
-			var res FlushResult
-			res, err = s.commit(ctx, m)
-			if s.cfg.OnFlush != nil {
-				s.cfg.OnFlush(res)
-			}
-		}
+		err = s.spool.writeManifest(manifest{ID: id, Segments: segs})
 	}
-	if err != nil {
-		// keep the segments for the next attempt (or the next start)
+	if err != nil { // no manifest: the segments stay pending
 		s.mu.Lock()
 		s.pending = append(segs, s.pending...)
 		s.oldest = time.Now()
@@ -206,7 +219,18 @@ func (s *Server) Flush(ctx context.Context) error {
 		}
 		return err
 	}
-	return nil
+	m := manifest{ID: id, Segments: segs}
+	res, err := s.commit(ctx, m)
+	res.Err = err
+	if err != nil {
+		s.mu.Lock()
+		s.retry = append(s.retry, m)
+		s.mu.Unlock()
+	}
+	if s.cfg.OnFlush != nil {
+		s.cfg.OnFlush(res)
+	}
+	return err
 }
 
 // commit parses the batch's segments into one lake batch, puts it and

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,4 +281,52 @@ func TestCloseFlushes(t *testing.T) {
 	if recs, _, _ := lakeRecords(t, e.lakeDir); recs != 8 {
 		t.Fatalf("second delivery: %d records", recs)
 	}
+}
+
+// switchStore fails every Put while down is set.
+type switchStore struct {
+	lake.Store
+	down atomic.Bool
+}
+
+func (s *switchStore) Put(ctx context.Context, key, staged string) error {
+	if s.down.Load() {
+		return errors.New("s3 down")
+	}
+	return s.Store.Put(ctx, key, staged)
+}
+
+func TestFailedFlushRetriedAsIs(t *testing.T) {
+	dir := t.TempDir()
+	lakeDir, spoolDir := filepath.Join(dir, "lake"), filepath.Join(dir, "spool")
+	base, _ := lake.NewLocalStore(lakeDir)
+	st := &switchStore{Store: base}
+	st.down.Store(true)
+	e := newEnv(t, lakeDir, spoolDir, st, Config{FlushInterval: time.Hour})
+	ctx := context.Background()
+	e.post(t, []byte(fourLines), false)
+	if err := e.srv.Flush(ctx); err == nil {
+		t.Fatal("want failure")
+	}
+	e.waitFlush(t)
+	e.post(t, []byte(fourLines), false)
+	if err := e.srv.Flush(ctx); err == nil { // the retry fails again; the new body waits
+		t.Fatal("want failure")
+	}
+	e.waitFlush(t)
+	_, manifests, _ := e.srv.spool.list()
+	if len(manifests) != 1 {
+		t.Fatalf("segments must belong to one manifest at most: %v", manifests)
+	}
+	st.down.Store(false)
+	if err := e.srv.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r1, r2 := e.waitFlush(t), e.waitFlush(t); r1.Records != 4 || r2.Records != 4 {
+		t.Fatalf("%+v %+v", r1, r2)
+	}
+	if recs, _, _ := lakeRecords(t, lakeDir); recs != 8 {
+		t.Fatalf("%d records", recs)
+	}
+	spoolEmpty(t, spoolDir)
 }
