@@ -256,15 +256,19 @@ func (s *Batch) Commit(ctx context.Context, id string) ([]string, error) {
 
 // hashingReader hashes everything read through it.
 type hashingReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
+	r   io.Reader
+	h   hash.Hash
+	n   int64
+	err error // first raw read error
 }
 
 func (h *hashingReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.h.Write(p[:n])
 	h.n += int64(n)
+	if err != nil && err != io.EOF && h.err == nil {
+		h.err = err
+	}
 	return n, err
 }
 
@@ -283,13 +287,16 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 	hr.h.Write([]byte{0})
 	br := bufio.NewReaderSize(hr, 256<<10)
 	var r io.Reader = br
+	var gzErr error
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("gzip header: %w", err)
+			gzErr = err
+			r = bytes.NewReader(nil)
+		} else {
+			defer zr.Close()
+			r = zr
 		}
-		defer zr.Close()
-		r = zr
 	}
 	body := bufio.NewReaderSize(r, 256<<10)
 	source := in.Source
@@ -304,7 +311,13 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 			sink.Discard()
 		}
 	}()
-	if source == "" {
+	if gzErr != nil {
+		if source == "" {
+			source = "unknown"
+		}
+		sink = NewBatch(in.Store, nil, source)
+		sink.bad = append(sink.bad, parse.Bad{File: input.Name, Line: 1, Reason: "invalid gzip header: " + gzErr.Error()})
+	} else if source == "" {
 		sink = NewBatch(in.Store, nil, "unknown")
 		sink.bad = append(sink.bad, parse.Bad{File: input.Name, Line: 1, Reason: "cannot detect the log type (use --type)"})
 	} else {
@@ -332,9 +345,11 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 			return nil, perr
 		}
 	}
-	// Drain to hash the whole raw input (a parser may stop early).
-	if _, err := io.Copy(io.Discard, br); err != nil && len(sink.bad) == 0 {
-		return nil, fmt.Errorf("read %s: %w", input.Name, err)
+	// Drain to hash the whole raw input (a parser may stop early). A failure
+	// to read the raw bytes (network, disk) is not a property of the data:
+	// nothing is committed, so a rerun produces the complete objects.
+	if _, err := io.Copy(io.Discard, br); err != nil || hr.err != nil {
+		return nil, fmt.Errorf("read %s: %w", input.Name, errors.Join(err, hr.err))
 	}
 	sum := hex.EncodeToString(hr.h.Sum(nil))[:24]
 	fr.BytesIn = hr.n

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"net/http/httptest"
@@ -256,5 +257,41 @@ func TestIngestS3(t *testing.T) {
 		if second[k] != v {
 			t.Fatalf("rerun changed %s", k)
 		}
+	}
+}
+
+type failingReader struct{ n int }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, errors.New("connection reset")
+	}
+	n := min(len(p), f.n)
+	for i := range p[:n] {
+		p[i] = 'x'
+	}
+	f.n -= n
+	return n, nil
+}
+
+func TestBadGzipHeaderAndRawReadError(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "bad.gz"), []byte{0x1f, 0x8b, 0, 0}, 0o644)
+	inputs, _ := LocalInputs(dir)
+	st, _ := NewLocalStore(filepath.Join(dir, "lake"))
+	rep, err := (&Ingester{Store: st, Source: "auto"}).Run(context.Background(), inputs)
+	if err != nil || rep.Quarantined != 1 || rep.Files != 1 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	// A raw read failure commits nothing (a rerun must not see partial objects).
+	in := Input{Name: "net", Base: "net", Open: func(context.Context) (io.ReadCloser, error) {
+		return io.NopCloser(&failingReader{n: 1000}), nil
+	}}
+	st2, _ := NewLocalStore(filepath.Join(dir, "lake2"))
+	if _, err := (&Ingester{Store: st2, Source: schema.ALB}).File(context.Background(), in); err == nil || !strings.Contains(err.Error(), "connection reset") {
+		t.Fatalf("want read error, got %v", err)
+	}
+	if got := tree(t, filepath.Join(dir, "lake2")); len(got) != 0 {
+		t.Fatalf("objects after a read error: %v", got)
 	}
 }
