@@ -246,7 +246,7 @@ func (g *gen) waf(i int, t time.Time) string {
 		"ruleGroupList": []any{}, "rateBasedRuleList": []any{}, "nonTerminatingMatchingRules": []any{},
 		"httpRequest": map[string]any{"clientIp": g.clientIP(), "country": g.pick("US", "DE", "FR", "KR", "BR", "-"),
 			"headers": []map[string]string{{"name": "Host", "value": "shop.example.com"}, {"name": "User-Agent", "value": userAgents[g.r.IntN(len(userAgents))]}},
-			"uri": strings.SplitN(paths[g.r.IntN(len(paths))], "?", 2)[0], "args": "", "httpVersion": "HTTP/1.1",
+			"uri":     strings.SplitN(paths[g.r.IntN(len(paths))], "?", 2)[0], "args": "", "httpVersion": "HTTP/1.1",
 			"httpMethod": g.pick("GET", "POST"), "requestId": fmt.Sprintf("1-%08x-%024x", uint32(t.Unix()), g.r.Uint64())},
 		"labels": []map[string]string{{"name": "awswaf:clientip:geo:country:" + g.pick("US", "DE")}},
 	}

@@ -74,7 +74,7 @@ func newRowWriter(out io.Writer, s *schema.Source, codec *zstd.Codec) (*rowWrite
 		// Fixed so that output bytes depend on the records only.
 		parquet.CreatedBy("log-shipper", "1", "unsilo"),
 		// Bounds memory per open partition: a row group is buffered whole.
-		parquet.MaxRowsPerRowGroup(128 << 10),
+		parquet.MaxRowsPerRowGroup(128<<10),
 	)
 	return &rowWriter{w: w, colIdx: idx, buf: make([]parquet.Row, 0, rowBatch)}, nil
 }

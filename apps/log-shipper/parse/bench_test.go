@@ -12,7 +12,7 @@ import (
 type countSink struct{ n, bad int }
 
 func (c *countSink) Record(schema.Record) error { c.n++; return nil }
-func (c *countSink) Bad(Bad) error             { c.bad++; return nil }
+func (c *countSink) Bad(Bad) error              { c.bad++; return nil }
 
 // BenchmarkALBParse: parsing alone (plain text in memory, no output).
 func BenchmarkALBParse(b *testing.B) {

@@ -87,7 +87,7 @@ type Collect struct {
 }
 
 func (c *Collect) Record(r schema.Record) error { c.Records = append(c.Records, r); return nil }
-func (c *Collect) Bad(b Bad) error             { c.Bads = append(c.Bads, b); return nil }
+func (c *Collect) Bad(b Bad) error              { c.Bads = append(c.Bads, b); return nil }
 
 func rawOf(b []byte) string {
 	if len(b) > maxRaw {

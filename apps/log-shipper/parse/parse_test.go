@@ -124,7 +124,7 @@ func TestALBFields(t *testing.T) {
 		"request_verb": "GET", "request_url": "http://www.example.com:80/", "request_proto": "HTTP/1.1",
 		"user_agent": "curl/7.46.0", "ssl_cipher": nil, "matched_rule_priority": int64(0), "actions_executed": "forward",
 		"target_port_list": "10.0.0.1:80", "target_status_code_list": "200", "classification": nil, "conn_trace_id": nil,
-		"time": time.Date(2018, 7, 2, 22, 23, 0, 186641000, time.UTC),
+		"time":                  time.Date(2018, 7, 2, 22, 23, 0, 186641000, time.UTC),
 		"request_creation_time": time.Date(2018, 7, 2, 22, 22, 48, 364000000, time.UTC),
 	}
 	for col, w := range want {

@@ -99,7 +99,9 @@ func (p *WAF) ParseObject(b []byte) (schema.Record, error) {
 		set("labels", schema.S(strings.Join(names, ",")))
 	}
 	var groups []struct {
-		TerminatingRule *struct{ RuleID string `json:"ruleId"` } `json:"terminatingRule"`
+		TerminatingRule *struct {
+			RuleID string `json:"ruleId"`
+		} `json:"terminatingRule"`
 	}
 	if json.Unmarshal(o["ruleGroupList"], &groups) == nil {
 		for _, g := range groups {

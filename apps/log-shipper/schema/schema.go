@@ -16,12 +16,12 @@ type Kind int
 
 // Column kinds. Every column is nullable.
 const (
-	String Kind = iota + 1
-	Int             // 32-bit signed
-	BigInt          // 64-bit signed
-	Double          // IEEE 754 64-bit
-	Bool            // boolean
-	Timestamp       // UTC instant, microsecond precision
+	String    Kind = iota + 1
+	Int            // 32-bit signed
+	BigInt         // 64-bit signed
+	Double         // IEEE 754 64-bit
+	Bool           // boolean
+	Timestamp      // UTC instant, microsecond precision
 )
 
 // Glue returns the Glue/Athena (Hive DDL) type name of the kind.
