@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/unsilo/unsilo/apps/log-shipper/schema"
@@ -28,7 +29,7 @@ func seed(f *testing.F, dir string) {
 // fuzzParse checks the invariants every parser keeps on any input: no
 // panic, no error without a reader failure, records well formed, and (for
 // line formats) every non-blank line accounted for exactly once.
-func fuzzParse(f *testing.F, source string, lineFormat bool, skip func(line []byte) bool) {
+func fuzzParse(f *testing.F, source string, lineFormat bool, skip func(first bool, line []byte) bool) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := New(source)
 		if err != nil {
@@ -55,10 +56,15 @@ func fuzzParse(f *testing.F, source string, lineFormat bool, skip func(line []by
 		if !lineFormat {
 			return
 		}
-		lines := 0
+		lines, first := 0, true
 		for _, l := range bytes.Split(data, []byte("\n")) {
 			l = bytes.TrimSuffix(l, []byte("\r"))
-			if len(bytes.TrimSpace(l)) == 0 || (skip != nil && skip(l)) {
+			if len(bytes.TrimSpace(l)) == 0 {
+				continue
+			}
+			wasFirst := first
+			first = false
+			if skip != nil && skip(wasFirst, l) {
 				continue
 			}
 			lines++
@@ -76,12 +82,15 @@ func FuzzALB(f *testing.F) {
 
 func FuzzVPCFlow(f *testing.F) {
 	seed(f, "vpcflow")
-	fuzzParse(f, schema.VPCFlow, false, nil)
+	vpc := &VPCFlow{src: mustSource(schema.VPCFlow)}
+	fuzzParse(f, schema.VPCFlow, true, func(first bool, l []byte) bool {
+		return first && vpc.isVPCHeader(strings.Fields(string(l))) // the header line
+	})
 }
 
 func FuzzCloudFront(f *testing.F) {
 	seed(f, "cloudfront")
-	fuzzParse(f, schema.CloudFront, true, func(l []byte) bool { return bytes.HasPrefix(l, []byte("#")) })
+	fuzzParse(f, schema.CloudFront, true, func(_ bool, l []byte) bool { return bytes.HasPrefix(l, []byte("#")) })
 }
 
 func FuzzWAF(f *testing.F) {
