@@ -222,6 +222,32 @@ func TestNamedQueriesMatchGo(t *testing.T) {
 			}
 		})
 	}
+	// The Parquet files carry the types the schema promises, read back by
+	// DuckDB's own reader (an independent implementation).
+	physical := map[schema.Kind][2]string{
+		schema.String: {"BYTE_ARRAY", "UTF8"}, schema.Int: {"INT32", "INT_32"}, schema.BigInt: {"INT64", "INT_64"},
+		schema.Double: {"DOUBLE", "<nil>"}, schema.Bool: {"BOOLEAN", "<nil>"}, schema.Timestamp: {"INT64", "TIMESTAMP_MICROS"},
+	}
+	for name, s := range srcs {
+		files, _ := filepath.Glob(filepath.Join(st.Root, "source="+name, "*", "*", "*.parquet"))
+		if len(files) == 0 {
+			t.Fatalf("no parquet for %s", name)
+		}
+		res, err := eng.Query(ctx, fmt.Sprintf("SELECT name, type, converted_type, repetition_type FROM parquet_schema('%s') WHERE type IS NOT NULL", files[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Rows) != len(s.Columns) {
+			t.Fatalf("%s: %d parquet columns, schema has %d", name, len(res.Rows), len(s.Columns))
+		}
+		for _, r := range res.Rows {
+			c := s.Columns[s.MustIndex(fmt.Sprint(r[0]))]
+			want := physical[c.Kind]
+			if fmt.Sprint(r[1]) != want[0] || fmt.Sprint(r[2]) != want[1] || fmt.Sprint(r[3]) != "OPTIONAL" {
+				t.Errorf("%s.%s: parquet %v, schema says %s", name, c.Name, r[1:], c.ParquetType())
+			}
+		}
+	}
 	// Every record is visible through its view, with partitions.
 	for name, rs := range recs {
 		res, err := eng.Query(ctx, fmt.Sprintf("SELECT count(*), count(DISTINCT source), min(hour), min(dt) FROM %s WHERE dt = '2026-11-28' AND hour >= '10'", name))
