@@ -1,0 +1,75 @@
+package parse
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+)
+
+// Detect guesses the source of a file from its first bytes (already
+// decompressed). It returns "" when unsure.
+func Detect(head []byte) string {
+	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	if len(t) == 0 {
+		return ""
+	}
+	switch {
+	case bytes.HasPrefix(t, []byte("#Version:")) || bytes.HasPrefix(t, []byte("#Fields:")):
+		return schema.CloudFront
+	case t[0] == '{' || t[0] == '[':
+		switch {
+		case bytes.Contains(t, []byte(`"Records"`)) || bytes.Contains(t, []byte(`"eventVersion"`)):
+			return schema.CloudTrail
+		case bytes.Contains(t, []byte(`"webaclId"`)) || bytes.Contains(t, []byte(`"terminatingRuleId"`)):
+			return schema.WAF
+		case bytes.Contains(t, []byte(`"log"`)) || bytes.Contains(t, []byte(`"kubernetes"`)) || bytes.Contains(t, []byte(`"date"`)):
+			return schema.Container
+		}
+		return ""
+	}
+	line := string(t)
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	fields := strings.Fields(line)
+	if len(fields) >= 2 && albTypes[fields[0]] {
+		if _, err := time.Parse(time.RFC3339Nano, fields[1]); err == nil {
+			return schema.ALB
+		}
+	}
+	vpc := &VPCFlow{src: mustSource(schema.VPCFlow)}
+	if vpc.isVPCHeader(fields) {
+		return schema.VPCFlow
+	}
+	if len(fields) == len(vpcDefaultFields) && (fields[12] == "ACCEPT" || fields[12] == "REJECT" || fields[13] == "NODATA" || fields[13] == "SKIPDATA") {
+		return schema.VPCFlow
+	}
+	return ""
+}
+
+func mustSource(name string) *schema.Source {
+	s, err := schema.Lookup(name)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+var nameTime = regexp.MustCompile(`(\d{8}T\d{4})Z`)
+
+// TimeFromName extracts the timestamp AWS puts in delivered object names
+// (…_20180620T2355Z_…), or the zero time.
+func TimeFromName(name string) time.Time {
+	m := nameTime.FindStringSubmatch(name)
+	if m == nil {
+		return time.Time{}
+	}
+	t, err := time.Parse("20060102T1504", m[1])
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}

@@ -1,0 +1,121 @@
+// Package query runs SQL over a local lake with embedded DuckDB: one view
+// per source (named after it) over read_parquet with Hive partitioning.
+package query
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+
+	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+)
+
+// Engine is an in-memory DuckDB with the lake's views.
+type Engine struct {
+	db *sql.DB
+}
+
+// Open creates the views over the lake directory.
+func Open(ctx context.Context, lake string) (*Engine, error) {
+	abs, err := filepath.Abs(lake)
+	if err != nil {
+		return nil, fmt.Errorf("lake path: %w", err)
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	db.SetMaxOpenConns(1) // views live in the single in-memory database connection
+	e := &Engine{db: db}
+	for _, s := range schema.Sources() {
+		if _, err := db.ExecContext(ctx, ViewSQL(s, abs)); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("create view %s: %w", s.Name, err)
+		}
+	}
+	return e, nil
+}
+
+// Close releases the database.
+func (e *Engine) Close() error { return e.db.Close() }
+
+func duckType(k schema.Kind) string {
+	switch k {
+	case schema.Int:
+		return "INTEGER"
+	case schema.BigInt:
+		return "BIGINT"
+	case schema.Double:
+		return "DOUBLE"
+	case schema.Bool:
+		return "BOOLEAN"
+	case schema.Timestamp:
+		return "TIMESTAMP WITH TIME ZONE"
+	}
+	return "VARCHAR"
+}
+
+func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// ViewSQL returns the CREATE VIEW of a source: columns in schema order
+// plus the partition keys, typed as strings like in the Athena DDL (so
+// `WHERE dt = '2026-11-28' AND hour = '10'` means the same in both); an
+// empty typed view when the lake has no file of that source yet.
+func ViewSQL(s *schema.Source, lake string) string {
+	var cols []string
+	for _, c := range s.Columns {
+		cols = append(cols, ident(c.Name))
+	}
+	glob := filepath.Join(lake, "source="+s.Name, "dt=*", "hour=*", "*.parquet")
+	matches, _ := filepath.Glob(glob)
+	if len(matches) == 0 {
+		var typed []string
+		for _, c := range s.Columns {
+			typed = append(typed, fmt.Sprintf("CAST(NULL AS %s) AS %s", duckType(c.Kind), ident(c.Name)))
+		}
+		typed = append(typed, "CAST(NULL AS VARCHAR) AS source", "CAST(NULL AS VARCHAR) AS dt", "CAST(NULL AS VARCHAR) AS hour")
+		return fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s WHERE false", ident(s.Name), strings.Join(typed, ", "))
+	}
+	lit := "'" + strings.ReplaceAll(glob, "'", "''") + "'"
+	return fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s, source, dt, hour FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR, 'hour': VARCHAR})",
+		ident(s.Name), strings.Join(cols, ", "), lit)
+}
+
+// Result is a query answer.
+type Result struct {
+	Columns []string `json:"columns"`
+	Rows    [][]any  `json:"rows"`
+}
+
+// Query runs one SQL statement.
+func (e *Engine) Query(ctx context.Context, q string) (*Result, error) {
+	rows, err := e.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, fmt.Errorf("columns: %w", err)
+	}
+	res := &Result{Columns: cols, Rows: [][]any{}}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("scan: %w", err)
+		}
+		res.Rows = append(res.Rows, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("rows: %w", err)
+	}
+	return res, nil
+}
