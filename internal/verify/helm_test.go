@@ -1,0 +1,60 @@
+package verify
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// TestRenderChartPerCluster renders the apps' charts the way a cluster's
+// Application asks (its value files in order) and checks that a missing
+// required value is an error, not an empty manifest.
+func TestRenderChartPerCluster(t *testing.T) {
+	root := filepath.Join("..", "..")
+	cases := []struct {
+		chart, namespace string
+		files            []string
+		kind, arg        string
+		wantErr          string
+	}{
+		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml", "../deploy/prod.yaml"}, kind: "StatefulSet", arg: "--out=s3://unsilo-lake-curated-prod/lake/"},
+		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml"}, wantErr: "lake must be s3://"},
+		{chart: "apps/rag-api/chart", namespace: "knowledge", files: []string{"values.yaml", "../deploy/dev.yaml"}, kind: "Deployment", arg: "--kendra-index-id=$(KENDRA_INDEX_ID)"},
+		{chart: "apps/rag-api/chart", namespace: "knowledge", files: []string{"values.yaml"}, wantErr: "kendraIndexId or knowledgeBase is required"},
+		{chart: "apps/rag-api/chart", namespace: "knowledge", files: []string{"values.yaml", "../deploy/staging.yaml"}, wantErr: "value file ../deploy/staging.yaml"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.chart+strings.Join(tc.files, "+"), func(t *testing.T) {
+			objs, err := RenderChart(HelmSource{Chart: filepath.Join(root, tc.chart), Release: "r", Namespace: tc.namespace, ValueFiles: tc.files})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("want an error mentioning %q, got %v", tc.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found *unstructured.Unstructured
+			for _, u := range objs {
+				if u.GetNamespace() != tc.namespace {
+					t.Errorf("%s/%s rendered into namespace %q", u.GetKind(), u.GetName(), u.GetNamespace())
+				}
+				if u.GetKind() == tc.kind {
+					found = u
+				}
+			}
+			if found == nil {
+				t.Fatalf("no %s among %d objects", tc.kind, len(objs))
+			}
+			cs, _, _ := unstructured.NestedSlice(found.Object, "spec", "template", "spec", "containers")
+			args, _, _ := unstructured.NestedStringSlice(cs[0].(map[string]any), "args")
+			if !slices.Contains(args, tc.arg) {
+				t.Errorf("args %v lack %s", args, tc.arg)
+			}
+		})
+	}
+}
