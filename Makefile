@@ -65,7 +65,7 @@ demo-platform: build
 ## Test ----------------------------------------------------------------
 
 .PHONY: test test-results test-go test-fidelity test-summary verify golden bench e2e
-test: test-results test-go test-fidelity verify e2e $(TEST_TARGETS)
+test: test-results test-go test-fidelity verify e2e test-alerting $(TEST_TARGETS)
 	@$(MAKE) --no-print-directory test-summary
 
 test-results:
@@ -87,6 +87,11 @@ test-fidelity: tool-crossplane build tool-gotestsum
 e2e: tool-etcd tool-kube-apiserver tool-crossplane-core tool-gotestsum
 	ETCD_BIN=$(BIN)/etcd KUBE_APISERVER_BIN=$(BIN)/kube-apiserver CROSSPLANE_CORE_BIN=$(BIN)/crossplane-core \
 		$(call gotestsum,e2e) -count=1 -tags e2e -timeout 15m ./e2e/
+
+# Alert rules and Alertmanager config, judged by the real promtool and amtool.
+test-alerting: tool-promtool tool-amtool tool-gotestsum
+	PROMTOOL=$(BIN)/promtool AMTOOL=$(BIN)/amtool \
+		$(call gotestsum,alerting) -count=1 -tags alerting ./internal/alerting/
 
 # One line over every gotestsum run of this `make test`.
 test-summary:

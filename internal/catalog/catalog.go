@@ -123,8 +123,16 @@ func (c *Catalog) Examples() ([]string, error) {
 
 // IsFixture reports whether a path is a golden render, observed state or
 // a team definition: YAML beside XRs that is not itself a Kubernetes object.
+// Files named *.conf.yaml are an application's own configuration that a
+// kustomize generator packs (Alertmanager's config); *.test.yaml are test
+// files of a tool (promtool).
 func IsFixture(path string) bool {
-	return strings.HasSuffix(path, ".rendered.yaml") || strings.HasSuffix(path, ".observed.yaml") || filepath.Base(path) == "team.yaml"
+	for _, suffix := range []string{".rendered.yaml", ".observed.yaml", ".conf.yaml", ".test.yaml"} {
+		if strings.HasSuffix(path, suffix) {
+			return true
+		}
+	}
+	return filepath.Base(path) == "team.yaml"
 }
 
 // GoldenPath is where the rendered output of an example lives.

@@ -28,6 +28,8 @@ var Sources = []Source{
 	{Name: "provider-aws", Module: "github.com/upbound/provider-aws/v2", Version: "v2.5.0", Dir: "package/crds"},
 	{Name: "crossplane", Module: "github.com/crossplane/crossplane/v2", Version: "v2.2.0", Dir: "cluster/crds"},
 	{Name: "argo-cd", Module: "github.com/argoproj/argo-cd/v3", Version: "v3.5.7", Dir: "manifests/crds"},
+	// PrometheusRule and friends; the chart kube-prometheus-stack installs them.
+	{Name: "prometheus-operator", Module: "github.com/prometheus-operator/prometheus-operator", Version: "v0.90.1", Dir: "example/prometheus-operator-crd"},
 }
 
 // Locate returns the folder of a source's CRDs, downloading the module into
