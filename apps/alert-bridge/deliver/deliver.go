@@ -248,7 +248,7 @@ func (d *Deliverer) record(ctx context.Context, m *store.Message, err error) {
 	log := d.cfg.Log.With("id", m.ID, "attempt", m.Attempts+1)
 	switch {
 	case err == nil:
-		if serr := d.cfg.Store.Delivered(octx, m.ID); serr != nil {
+		if serr := d.cfg.Store.Delivered(octx, m); serr != nil {
 			log.Error("record delivery", "err", serr)
 			return
 		}
@@ -258,7 +258,7 @@ func (d *Deliverer) record(ctx context.Context, m *store.Message, err error) {
 		}
 		log.Debug("delivered")
 	case now.Sub(m.AgeFrom) >= d.cfg.MaxAge:
-		if serr := d.cfg.Store.Bury(octx, m.ID, err.Error()); serr != nil {
+		if serr := d.cfg.Store.Bury(octx, m, err.Error()); serr != nil {
 			log.Error("park dead letter", "err", serr)
 			return
 		}
@@ -268,7 +268,7 @@ func (d *Deliverer) record(ctx context.Context, m *store.Message, err error) {
 		log.Warn("dead letter: max age reached", "err", err, "age", now.Sub(m.AgeFrom).String())
 	default:
 		next := now.Add(Backoff(m.Attempts, d.cfg.BaseBackoff, d.cfg.MaxBackoff))
-		if serr := d.cfg.Store.Retry(octx, m.ID, next, err.Error()); serr != nil {
+		if serr := d.cfg.Store.Retry(octx, m, next, err.Error()); serr != nil {
 			log.Error("reschedule", "err", serr)
 			return
 		}

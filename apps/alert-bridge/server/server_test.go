@@ -220,7 +220,11 @@ func TestAdminReplay(t *testing.T) {
 	_, body := e.post(t, "/v1/alertmanager", fixture(t, "alertmanager-v4-firing.json"), map[string]string{"Authorization": "Bearer am-token"})
 	var ack Ack
 	json.Unmarshal([]byte(body), &ack)
-	if err := e.st.Bury(context.Background(), ack.ID, "test"); err != nil {
+	m, err := e.st.Pending(ack.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Bury(context.Background(), m, "test"); err != nil {
 		t.Fatal(err)
 	}
 	admin := map[string]string{"Authorization": "Bearer admin"}

@@ -41,7 +41,7 @@ func dueKey(t time.Time, id string) []byte {
 	return append(k, id...)
 }
 
-func putMsg(b *bolt.Bucket, m *Message) error {
+func putMsg(b *bolt.Bucket, m *Message) error { // used by Replay (rare)
 	v, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode message %s: %w", m.ID, err)
@@ -66,13 +66,28 @@ func getMsg(b *bolt.Bucket, id string) (*Message, error) {
 
 // Enqueue stores n durably unless it duplicates the last notification
 // accepted for its group within the dedupe window. It returns after the
-// transaction holding it has been fsync'd.
+// transaction holding it has been fsync'd. All encoding happens on the
+// caller's goroutine; the writer only checks dedupe and copies bytes.
 func (s *Store) Enqueue(ctx context.Context, n *payload.Notification) (EnqueueResult, error) {
 	groupID, key := n.GroupID(), n.DedupeKey()
+	now := s.opts.Now()
+	seq := s.seq.Add(1) // a duplicate leaves a gap in the sequence: harmless
+	m := &Message{
+		ID: fmt.Sprintf("%s-%012d", s.instance, seq), GroupID: groupID, DedupeKey: key,
+		ReceivedAt: now, AgeFrom: now, NextAttempt: now, Notification: n,
+	}
+	val, err := json.Marshal(m)
+	if err != nil {
+		return EnqueueResult{}, fmt.Errorf("encode message: %w", err)
+	}
+	dk := dueKey(now, m.ID)
+	lk := make([]byte, 8, 8+len(groupID))
+	binary.BigEndian.PutUint64(lk, uint64(now.UnixNano()))
+	lk = append(lk, groupID...)
+	lv := []byte(key + m.ID)
 	var res EnqueueResult
-	err := s.submit(ctx, func(tx *bolt.Tx) error {
+	err = s.submit(ctx, func(tx *bolt.Tx) error {
 		res = EnqueueResult{}
-		now := s.opts.Now()
 		if e, ok := s.lastAccepted(groupID); ok && e.key == key && now.UnixNano()-e.at < int64(s.opts.DedupeWindow) {
 			res = EnqueueResult{ID: e.id, Duplicate: true}
 			return nil
@@ -80,23 +95,18 @@ func (s *Store) Enqueue(ctx context.Context, n *payload.Notification) (EnqueueRe
 		out, due, dd := tx.Bucket(bOutbox), tx.Bucket(bDue), tx.Bucket(bDedupe)
 		// Keys are appended in order: pack pages instead of splitting them half full.
 		out.FillPercent, due.FillPercent, dd.FillPercent = 0.95, 0.95, 0.95
-		seq, err := out.NextSequence()
-		if err != nil {
-			return fmt.Errorf("next sequence: %w", err)
+		if seq > out.Sequence() {
+			if err := out.SetSequence(seq); err != nil {
+				return fmt.Errorf("persist sequence: %w", err)
+			}
 		}
-		m := &Message{
-			ID: fmt.Sprintf("%s-%012d", s.instance, seq), GroupID: groupID, DedupeKey: key,
-			ReceivedAt: now, AgeFrom: now, NextAttempt: now, Notification: n,
+		if err := out.Put([]byte(m.ID), val); err != nil {
+			return fmt.Errorf("put message %s: %w", m.ID, err)
 		}
-		if err := putMsg(out, m); err != nil {
-			return err
-		}
-		if err := due.Put(dueKey(m.NextAttempt, m.ID), nil); err != nil {
+		if err := due.Put(dk, nil); err != nil {
 			return fmt.Errorf("schedule %s: %w", m.ID, err)
 		}
-		lk := make([]byte, 8, 8+len(groupID))
-		binary.BigEndian.PutUint64(lk, uint64(now.UnixNano()))
-		if err := dd.Put(append(lk, groupID...), []byte(key+m.ID)); err != nil {
+		if err := dd.Put(lk, lv); err != nil {
 			return fmt.Errorf("append dedupe log: %w", err)
 		}
 		s.pending[groupID] = ddEntry{at: now.UnixNano(), key: key, id: m.ID}
@@ -159,21 +169,21 @@ func (s *Store) NextDue() (t time.Time, ok bool, err error) {
 	return t, ok, nil
 }
 
-// Delivered removes a delivered message from the outbox.
-func (s *Store) Delivered(ctx context.Context, id string) error {
+// Delivered removes a delivered message (as returned by Due) from the outbox.
+func (s *Store) Delivered(ctx context.Context, m *Message) error {
 	removed := false
+	dk := dueKey(m.NextAttempt, m.ID)
 	err := s.submit(ctx, func(tx *bolt.Tx) error {
 		removed = false
 		ob := tx.Bucket(bOutbox)
-		m, err := getMsg(ob, id)
-		if err != nil {
-			return nil // already gone (delivered twice after a replay race): fine
+		if ob.Get([]byte(m.ID)) == nil {
+			return nil // already gone: fine
 		}
-		if err := tx.Bucket(bDue).Delete(dueKey(m.NextAttempt, id)); err != nil {
-			return fmt.Errorf("unschedule %s: %w", id, err)
+		if err := tx.Bucket(bDue).Delete(dk); err != nil {
+			return fmt.Errorf("unschedule %s: %w", m.ID, err)
 		}
-		if err := ob.Delete([]byte(id)); err != nil {
-			return fmt.Errorf("delete %s: %w", id, err)
+		if err := ob.Delete([]byte(m.ID)); err != nil {
+			return fmt.Errorf("delete %s: %w", m.ID, err)
 		}
 		removed = true
 		return nil
@@ -183,57 +193,74 @@ func (s *Store) Delivered(ctx context.Context, id string) error {
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("mark %s delivered: %w", id, err)
+		return fmt.Errorf("mark %s delivered: %w", m.ID, err)
 	}
 	return nil
 }
 
-// Retry records a failed attempt and schedules the next one.
-func (s *Store) Retry(ctx context.Context, id string, next time.Time, lastErr string) error {
-	err := s.submit(ctx, func(tx *bolt.Tx) error {
+// Retry records a failed attempt of m (as returned by Due) and schedules
+// the next one at next.
+func (s *Store) Retry(ctx context.Context, m *Message, next time.Time, lastErr string) error {
+	upd := *m
+	upd.Attempts++
+	upd.LastError = lastErr
+	upd.NextAttempt = next
+	val, err := json.Marshal(&upd)
+	if err != nil {
+		return fmt.Errorf("encode message %s: %w", m.ID, err)
+	}
+	oldKey, newKey := dueKey(m.NextAttempt, m.ID), dueKey(next, m.ID)
+	err = s.submit(ctx, func(tx *bolt.Tx) error {
 		ob, due := tx.Bucket(bOutbox), tx.Bucket(bDue)
-		m, err := getMsg(ob, id)
-		if err != nil {
-			return err
+		if ob.Get([]byte(m.ID)) == nil {
+			return fmt.Errorf("%w: %s", ErrNotFound, m.ID)
 		}
-		if err := due.Delete(dueKey(m.NextAttempt, id)); err != nil {
-			return fmt.Errorf("unschedule %s: %w", id, err)
+		if err := due.Delete(oldKey); err != nil {
+			return fmt.Errorf("unschedule %s: %w", m.ID, err)
 		}
-		m.Attempts++
-		m.LastError = lastErr
-		m.NextAttempt = next
-		if err := due.Put(dueKey(next, id), nil); err != nil {
-			return fmt.Errorf("reschedule %s: %w", id, err)
+		if err := due.Put(newKey, nil); err != nil {
+			return fmt.Errorf("reschedule %s: %w", m.ID, err)
 		}
-		return putMsg(ob, m)
+		if err := ob.Put([]byte(m.ID), val); err != nil {
+			return fmt.Errorf("put message %s: %w", m.ID, err)
+		}
+		return nil
 	}, nil)
 	if err != nil {
-		return fmt.Errorf("retry %s: %w", id, err)
+		return fmt.Errorf("retry %s: %w", m.ID, err)
 	}
 	return nil
 }
 
-// Bury moves a message from the outbox to the dead letters.
-func (s *Store) Bury(ctx context.Context, id, lastErr string) error {
+// Bury moves m (as returned by Due) from the outbox to the dead letters.
+func (s *Store) Bury(ctx context.Context, m *Message, lastErr string) error {
+	upd := *m
+	upd.Attempts++
+	upd.LastError = lastErr
+	upd.DeadAt = s.opts.Now()
+	val, err := json.Marshal(&upd)
+	if err != nil {
+		return fmt.Errorf("encode message %s: %w", m.ID, err)
+	}
+	dk := dueKey(m.NextAttempt, m.ID)
 	moved := false
-	err := s.submit(ctx, func(tx *bolt.Tx) error {
+	err = s.submit(ctx, func(tx *bolt.Tx) error {
 		moved = false
 		ob := tx.Bucket(bOutbox)
-		m, err := getMsg(ob, id)
-		if err != nil {
-			return err
+		if ob.Get([]byte(m.ID)) == nil {
+			return fmt.Errorf("%w: %s", ErrNotFound, m.ID)
 		}
-		if err := tx.Bucket(bDue).Delete(dueKey(m.NextAttempt, id)); err != nil {
-			return fmt.Errorf("unschedule %s: %w", id, err)
+		if err := tx.Bucket(bDue).Delete(dk); err != nil {
+			return fmt.Errorf("unschedule %s: %w", m.ID, err)
 		}
-		if err := ob.Delete([]byte(id)); err != nil {
-			return fmt.Errorf("delete %s: %w", id, err)
+		if err := ob.Delete([]byte(m.ID)); err != nil {
+			return fmt.Errorf("delete %s: %w", m.ID, err)
 		}
-		m.Attempts++
-		m.LastError = lastErr
-		m.DeadAt = s.opts.Now()
+		if err := tx.Bucket(bDead).Put([]byte(m.ID), val); err != nil {
+			return fmt.Errorf("put dead %s: %w", m.ID, err)
+		}
 		moved = true
-		return putMsg(tx.Bucket(bDead), m)
+		return nil
 	}, func() {
 		if moved {
 			s.depth.Add(-1)
@@ -241,9 +268,23 @@ func (s *Store) Bury(ctx context.Context, id, lastErr string) error {
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("bury %s: %w", id, err)
+		return fmt.Errorf("bury %s: %w", m.ID, err)
 	}
 	return nil
+}
+
+// Pending returns the outbox message with this id.
+func (s *Store) Pending(id string) (*Message, error) {
+	var m *Message
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		m, err = getMsg(tx.Bucket(bOutbox), id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read pending %s: %w", id, err)
+	}
+	return m, nil
 }
 
 // Replay moves dead letters back to the outbox, due now, with their

@@ -75,6 +75,7 @@ type Store struct {
 	closed   bool
 	depth    atomic.Int64
 	dead     atomic.Int64
+	seq      atomic.Uint64 // last message sequence handed out
 
 	// Owned by the writer goroutine (and Open before it starts).
 	groups  map[string]ddEntry // committed
@@ -143,6 +144,7 @@ func Open(path string, opts Options) (*Store, error) {
 		}); err != nil {
 			return fmt.Errorf("load dedupe log: %w", err)
 		}
+		s.seq.Store(tx.Bucket(bOutbox).Sequence())
 		s.depth.Store(int64(tx.Bucket(bOutbox).Stats().KeyN))
 		s.dead.Store(int64(tx.Bucket(bDead).Stats().KeyN))
 		return nil

@@ -29,6 +29,15 @@ func open(t testing.TB, path string, o Options) *Store {
 	return s
 }
 
+func pending(t testing.TB, s *Store, id string) *Message {
+	t.Helper()
+	m, err := s.Pending(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func notif(group string, status string, fps ...string) *payload.Notification {
 	n := &payload.Notification{Source: payload.SourceAlertmanager, Version: "4", GroupKey: group, Status: status}
 	for _, fp := range fps {
@@ -96,7 +105,7 @@ func TestReopenKeepsPending(t *testing.T) {
 		}
 		want = append(want, res.ID)
 	}
-	if err := s.Delivered(ctx, want[0]); err != nil {
+	if err := s.Delivered(ctx, pending(t, s, want[0])); err != nil {
 		t.Fatal(err)
 	}
 	inst := s.Instance()
@@ -137,7 +146,7 @@ func TestRetryBuryReplay(t *testing.T) {
 	defer s.Close()
 	a, _ := s.Enqueue(ctx, notif("a", "firing", "1"))
 	b, _ := s.Enqueue(ctx, notif("b", "firing", "1"))
-	if err := s.Retry(ctx, a.ID, clk.Now().Add(time.Minute), "boom"); err != nil {
+	if err := s.Retry(ctx, pending(t, s, a.ID), clk.Now().Add(time.Minute), "boom"); err != nil {
 		t.Fatal(err)
 	}
 	due, _ := s.Due(clk.Now(), 10, nil)
@@ -151,10 +160,10 @@ func TestRetryBuryReplay(t *testing.T) {
 	if next, ok, _ := s.NextDue(); !ok || !next.Equal(clk.Now()) {
 		t.Fatalf("next due %v %v", next, ok)
 	}
-	if err := s.Bury(ctx, a.ID, "too old"); err != nil {
+	if err := s.Bury(ctx, pending(t, s, a.ID), "too old"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Bury(ctx, b.ID, "too old"); err != nil {
+	if err := s.Bury(ctx, pending(t, s, b.ID), "too old"); err != nil {
 		t.Fatal(err)
 	}
 	if s.Depth() != 0 || s.DeadCount() != 2 {
