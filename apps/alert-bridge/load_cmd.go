@@ -32,6 +32,7 @@ type loadConfig struct {
 	workers          int
 	jsonOut          bool
 	cpuProfile       string
+	noDeliver        bool
 }
 
 type loadResult struct {
@@ -95,6 +96,7 @@ func loadCmd(stdout, stderr io.Writer) *cobra.Command {
 	fs.StringVar(&c.dir, "dir", "", "directory for the outbox file (default: a temp dir, removed after)")
 	fs.IntVar(&c.workers, "workers", 8, "delivery workers")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the result as JSON")
+	fs.BoolVar(&c.noDeliver, "no-deliver", false, "do not run the deliverer (ingest only; the outbox grows)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (generator included) here")
 	return cmd
 }
@@ -148,7 +150,7 @@ func runLoad(ctx context.Context, c loadConfig) (loadResult, error) {
 	served := make(chan error, 1)
 	cfg := serveConfig{addr: "127.0.0.1:0", db: filepath.Join(dir, "load.db"), targetURL: target.URL, amToken: token,
 		hmacSecret: secret, hmacHeader: auth.DefaultSignatureHeader, hmacTS: auth.DefaultTimestampHeader, hmacSkew: time.Minute,
-		maxBody: 1 << 20, dedupeWindow: 5 * time.Minute, workers: c.workers, backoffBase: 100 * time.Millisecond,
+		noDeliver: c.noDeliver, maxBody: 1 << 20, dedupeWindow: 5 * time.Minute, workers: c.workers, backoffBase: 100 * time.Millisecond,
 		backoffMax: time.Second, maxAge: time.Hour, attemptTimeout: 5 * time.Second, shutdownTimeout: 10 * time.Second,
 		onCommit: func(n int, d time.Duration) {
 			if measuring.Load() {

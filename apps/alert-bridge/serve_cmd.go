@@ -44,6 +44,7 @@ type serveConfig struct {
 	lakeTemplate, lakeTemplatesFile   string
 	shutdownTimeout                   time.Duration
 	onCommit                          func(batch int, took time.Duration) // load harness only
+	noDeliver                         bool                                // load harness only
 }
 
 func serveCmd(stderr io.Writer) *cobra.Command {
@@ -180,7 +181,9 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, ready chan<- st
 
 	dctx, stopDeliver := context.WithCancel(context.WithoutCancel(ctx))
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return d.Run(dctx) })
+	if !c.noDeliver {
+		g.Go(func() error { return d.Run(dctx) })
+	}
 	g.Go(func() error {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)
