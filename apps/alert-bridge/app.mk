@@ -1,0 +1,27 @@
+# alert-bridge make targets (included by the root Makefile).
+ALERT_BRIDGE_DIR := apps/alert-bridge
+
+.PHONY: build-alert-bridge test-alert-bridge bench-alert-bridge fuzz-alert-bridge
+
+build-alert-bridge:
+	go build -o $(BIN)/alert-bridge ./$(ALERT_BRIDGE_DIR)
+
+# Unit, HTTP, delivery, durability and kill -9 crash tests, under the race
+# detector (plain `go test ./...` in test-go runs them without it).
+test-alert-bridge: tool-gotestsum
+	$(call gotestsum,alert-bridge) -count=1 -race ./$(ALERT_BRIDGE_DIR)/...
+
+# Store group commit alone, then the HTTP ingest benchmark, then the load
+# harness (sustained webhooks/s and ack latency with the fsync'd outbox).
+bench-alert-bridge: build-alert-bridge
+	go test ./$(ALERT_BRIDGE_DIR)/store/ -run '^$$' -bench . -benchtime 3s
+	go test ./$(ALERT_BRIDGE_DIR)/ -run '^$$' -bench IngestHTTP -benchtime 20000x
+	$(BIN)/alert-bridge load --duration 10s --concurrency 32
+	$(BIN)/alert-bridge load --duration 10s --concurrency 128
+
+FUZZTIME ?= 30s
+fuzz-alert-bridge:
+	go test ./$(ALERT_BRIDGE_DIR)/payload/ -run '^$$' -fuzz FuzzDecodeAlertmanager -fuzztime $(FUZZTIME)
+	go test ./$(ALERT_BRIDGE_DIR)/payload/ -run '^$$' -fuzz FuzzDecodeGrafana -fuzztime $(FUZZTIME)
+
+TEST_TARGETS += test-alert-bridge
