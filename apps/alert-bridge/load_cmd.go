@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,9 @@ type loadResult struct {
 	Commits       int64   `json:"commits"`
 	AvgBatch      float64 `json:"avgCommitBatch"`
 	AvgCommitMs   float64 `json:"avgCommitMs"`
+	FsyncP50ms    float64 `json:"fdatasyncP50ms"`
+	FsyncP99ms    float64 `json:"fdatasyncP99ms"`
+	Load1         string  `json:"loadavg"`
 	Concurrency   int     `json:"concurrency"`
 	AlertsPerHook int     `json:"alertsPerWebhook"`
 	Source        string  `json:"source"`
@@ -82,6 +86,7 @@ func loadCmd(stdout, stderr io.Writer) *cobra.Command {
 			fmt.Fprintf(stdout, "source=%s concurrency=%d alerts/webhook=%d duration=%.1fs\n", res.Source, res.Concurrency, res.AlertsPerHook, res.Seconds)
 			fmt.Fprintf(stdout, "webhooks: %d (%.0f/s)  alerts: %d (%.0f/s)  errors: %d  delivered meanwhile: %d\n",
 				res.Webhooks, res.WebhooksPerS, res.Alerts, res.AlertsPerS, res.Errors, res.Delivered)
+			fmt.Fprintf(stdout, "disk before the run: fdatasync of a 4 KiB overwrite p50 %.2f ms p99 %.2f ms; loadavg at end %s\n", res.FsyncP50ms, res.FsyncP99ms, res.Load1)
 			fmt.Fprintf(stdout, "group commits: %d, avg batch %.1f, avg commit %.2f ms\n", res.Commits, res.AvgBatch, res.AvgCommitMs)
 			fmt.Fprintf(stdout, "ack latency: p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n", res.P50ms, res.P90ms, res.P99ms, res.MaxMs)
 			return nil
@@ -135,6 +140,10 @@ func runLoad(ctx context.Context, c loadConfig) (loadResult, error) {
 		}
 		defer os.RemoveAll(d)
 		dir = d
+	}
+	fsync, err := probeFsync(dir, 100)
+	if err != nil {
+		return loadResult{}, err
 	}
 	var delivered, commits, committed, commitNs atomic.Int64
 	var measuring atomic.Bool
@@ -234,11 +243,45 @@ func runLoad(ctx context.Context, c loadConfig) (loadResult, error) {
 	n := int64(len(all))
 	measuring.Store(false)
 	nc := max(commits.Load(), 1)
+	loadavg, _ := os.ReadFile("/proc/loadavg")
 	return loadResult{
+		FsyncP50ms: fsync[len(fsync)/2], FsyncP99ms: fsync[len(fsync)*99/100], Load1: strings.Join(strings.Fields(string(loadavg))[:min(3, len(strings.Fields(string(loadavg))))], " "),
 		Commits: commits.Load(), AvgBatch: float64(committed.Load()) / float64(nc), AvgCommitMs: float64(commitNs.Load()) / float64(nc) / 1e6,
 		Webhooks: n, Alerts: n * int64(c.alertsPerHook), Errors: errs.Load(), Seconds: el,
 		WebhooksPerS: float64(n) / el, AlertsPerS: float64(n*int64(c.alertsPerHook)) / el,
 		P50ms: pct(0.50), P90ms: pct(0.90), P99ms: pct(0.99), MaxMs: pct(1),
 		Delivered: delivered.Load() - deliveredBefore, Concurrency: c.concurrency, AlertsPerHook: c.alertsPerHook, Source: c.source,
 	}, nil
+}
+
+// probeFsync times n fdatasyncs of a 4 KiB in-place overwrite in dir: the
+// floor of one group commit (bbolt syncs twice per commit).
+func probeFsync(dir string, n int) ([]float64, error) {
+	f, err := os.CreateTemp(dir, "fsync-probe-")
+	if err != nil {
+		return nil, fmt.Errorf("fsync probe: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	buf := make([]byte, 4096)
+	if _, err := f.Write(buf); err != nil {
+		return nil, fmt.Errorf("fsync probe: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("fsync probe: %w", err)
+	}
+	out := make([]float64, 0, n)
+	for i := range n {
+		buf[0] = byte(i)
+		if _, err := f.WriteAt(buf, 0); err != nil {
+			return nil, fmt.Errorf("fsync probe: %w", err)
+		}
+		t0 := time.Now()
+		if err := fdatasync(f); err != nil {
+			return nil, fmt.Errorf("fsync probe: %w", err)
+		}
+		out = append(out, float64(time.Since(t0).Microseconds())/1000)
+	}
+	slices.Sort(out)
+	return out, nil
 }
