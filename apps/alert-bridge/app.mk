@@ -25,3 +25,18 @@ fuzz-alert-bridge:
 	go test ./$(ALERT_BRIDGE_DIR)/payload/ -run '^$$' -fuzz FuzzDecodeGrafana -fuzztime $(FUZZTIME)
 
 TEST_TARGETS += test-alert-bridge
+
+# End to end: real n8n 1.x (newest 1.x whose engines allow node 20, cached
+# under $(UNSILO_CACHE)/n8n-<version>) on loopback with SQLite, the workflow
+# from platform/n8n/workflows imported and activated, alert-bridge in front,
+# real payloads in, a local Slack receiver checked for exactly the expected
+# messages.
+N8N_VERSION ?= 1.123.81
+N8N_DIR := $(UNSILO_CACHE)/n8n-$(N8N_VERSION)
+.PHONY: test-alert-bridge-e2e n8n-install
+n8n-install:
+	$(ALERT_BRIDGE_DIR)/e2e/install-n8n.sh $(N8N_VERSION) $(N8N_DIR)
+
+test-alert-bridge-e2e: n8n-install build-alert-bridge tool-gotestsum
+	N8N_BIN=$(N8N_DIR)/node_modules/.bin/n8n ALERT_BRIDGE_BIN=$(BIN)/alert-bridge \
+		$(call gotestsum,alert-bridge-e2e) -tags e2e -count=1 -timeout 10m ./$(ALERT_BRIDGE_DIR)/e2e/
