@@ -35,6 +35,7 @@ type serveConfig struct {
 	hmacRequireTS                     bool
 	hmacSkew                          time.Duration
 	maxBody                           int64
+	maxInFlight                       int
 	dedupeWindow                      time.Duration
 	workers                           int
 	backoffBase, backoffMax           time.Duration
@@ -78,6 +79,7 @@ func serveCmd(stderr io.Writer) *cobra.Command {
 	durationFlag(fs, &c.hmacSkew, "grafana-max-skew", 5*time.Minute, "reject signature timestamps further than this from now")
 	fs.StringVar(&c.adminToken, "admin-token", "", "bearer token for /v1/admin/* (empty: admin routes off)")
 	fs.Int64Var(&c.maxBody, "max-body", 1<<20, "max webhook body in bytes")
+	fs.IntVar(&c.maxInFlight, "max-in-flight", 1024, "concurrent webhook requests; beyond: 503 + Retry-After")
 	durationFlag(fs, &c.dedupeWindow, "dedupe-window", 5*time.Minute, "a group's repeated identical notification within this is a duplicate")
 	fs.IntVar(&c.workers, "workers", 8, "concurrent deliveries")
 	durationFlag(fs, &c.backoffBase, "backoff-base", 500*time.Millisecond, "first retry delay ceiling (full jitter)")
@@ -170,7 +172,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, ready chan<- st
 	srv := server.New(server.Config{
 		Store: st, AlertmanagerAuth: auth.Bearer{Token: c.amToken}, GrafanaBearer: auth.Bearer{Token: c.grafanaToken},
 		GrafanaHMAC: auth.HMAC{Secret: c.hmacSecret, Header: c.hmacHeader, TimestampHeader: c.hmacTS, RequireTS: c.hmacRequireTS, MaxSkew: c.hmacSkew},
-		AdminAuth:   auth.Bearer{Token: c.adminToken}, MaxBody: c.maxBody, Metrics: m, Registry: reg, Log: log, OnStored: d.Wake,
+		AdminAuth:   auth.Bearer{Token: c.adminToken}, MaxBody: c.maxBody, MaxInFlight: c.maxInFlight, Metrics: m, Registry: reg, Log: log, OnStored: d.Wake,
 	})
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {

@@ -35,8 +35,11 @@ type Config struct {
 	GrafanaHMAC   auth.HMAC
 	GrafanaBearer auth.Bearer
 	// AdminAuth guards /v1/admin/*; an empty token disables those routes.
-	AdminAuth    auth.Bearer
-	MaxBody      int64         // bytes; default 1 MiB
+	AdminAuth auth.Bearer
+	MaxBody   int64 // bytes; default 1 MiB
+	// MaxInFlight bounds concurrent webhook requests (and so the bodies in
+	// memory); beyond it the answer is 503 with Retry-After. Default 1024.
+	MaxInFlight  int
 	StoreTimeout time.Duration // max wait for the durable commit; default 5s
 	Metrics      *metrics.Metrics
 	Registry     *prometheus.Registry
@@ -50,12 +53,16 @@ type Server struct {
 	cfg   Config
 	mux   *http.ServeMux
 	ready atomic.Bool
+	slots chan struct{}
 }
 
 // New builds the handler. It starts not ready; call SetReady.
 func New(cfg Config) *Server {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 1024
 	}
 	if cfg.StoreTimeout <= 0 {
 		cfg.StoreTimeout = 5 * time.Second
@@ -66,7 +73,7 @@ func New(cfg Config) *Server {
 	if cfg.OnStored == nil {
 		cfg.OnStored = func() {}
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxInFlight)}
 	s.mux.HandleFunc("POST /v1/alertmanager", s.webhook(payload.SourceAlertmanager))
 	s.mux.HandleFunc("POST /v1/grafana", s.webhook(payload.SourceGrafana))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -124,6 +131,14 @@ func (s *Server) webhook(src payload.Source) http.HandlerFunc {
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+		default:
+			w.Header().Set("Retry-After", "1")
+			s.reject(w, src, http.StatusServiceUnavailable, "busy", "too many requests in flight, retry")
+			return
+		}
 		log := s.cfg.Log.With("source", src)
 		// Headers-only checks first: no body is read for a bad token.
 		bearer := s.cfg.AlertmanagerAuth

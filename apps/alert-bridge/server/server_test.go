@@ -242,3 +242,24 @@ func TestAdminReplay(t *testing.T) {
 		t.Fatalf("replay: %d %s depth %d dead %d", code, b, e.st.Depth(), e.st.DeadCount())
 	}
 }
+
+func TestBusy(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := New(Config{Store: st, MaxInFlight: 1, Log: slog.New(slog.DiscardHandler)})
+	s.slots <- struct{}{} // one request in flight
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/alertmanager", strings.NewReader(`{}`)))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("got %d %q", rec.Code, rec.Body.String())
+	}
+	<-s.slots
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/alertmanager", strings.NewReader(`{}`)))
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("after the slot freed: %d %s", rec.Code, rec.Body.String())
+	}
+}
