@@ -26,12 +26,14 @@ fuzz-alert-bridge:
 
 TEST_TARGETS += test-alert-bridge
 
-# End to end: real n8n 1.x (newest 1.x whose engines allow node 20, cached
-# under $(UNSILO_CACHE)/n8n-<version>) on loopback with SQLite, the workflow
-# from platform/n8n/workflows imported and activated, alert-bridge in front,
-# real payloads in, a local Slack receiver checked for exactly the expected
-# messages.
-N8N_VERSION ?= 1.123.81
+# End to end: a real n8n 1.x on loopback with SQLite, cached under
+# $(UNSILO_CACHE)/n8n-<version>; the workflow from platform/n8n/workflows
+# imported and activated, alert-bridge in front, real payloads in, a local
+# Slack receiver checked for exactly the expected messages.
+# Version: the newest 1.x, 1.123.81, allows node 20 in its engines field but
+# its isolated-vm dependency does not compile against node 20.20 here;
+# 1.82.3 installs (with the xlsx override) and runs, see toolchain.md.
+N8N_VERSION ?= 1.82.3
 N8N_DIR := $(UNSILO_CACHE)/n8n-$(N8N_VERSION)
 .PHONY: test-alert-bridge-e2e n8n-install
 n8n-install:
