@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"context"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -10,16 +12,20 @@ import (
 
 // activateArgs picks the activation command the installed n8n offers:
 // `update:workflow --all --active=true` in 1.x, `publish:workflow` where
-// that replaced it.
+// that replaced it. (`n8n --help` does not list commands, so each
+// candidate's own --help is asked.)
 func activateArgs(t *testing.T, env []string, n8n string) []string {
 	t.Helper()
-	help := run(t, env, time.Minute, n8n, "--help")
-	if strings.Contains(help, "update:workflow") {
-		return []string{"update:workflow", "--all", "--active=true"}
+	for _, cand := range [][]string{{"update:workflow", "--all", "--active=true"}, {"publish:workflow", "--all"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		cmd := exec.CommandContext(ctx, n8n, cand[0], "--help")
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err == nil && strings.Contains(string(out), "USAGE") {
+			return cand
+		}
 	}
-	if strings.Contains(help, "publish:workflow") {
-		return []string{"publish:workflow", "--all"}
-	}
-	t.Fatalf("n8n offers neither update:workflow nor publish:workflow:\n%s", help)
+	t.Fatal("n8n offers neither update:workflow nor publish:workflow")
 	return nil
 }

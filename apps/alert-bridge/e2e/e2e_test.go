@@ -115,14 +115,15 @@ func TestAlertBridgeN8nSlack(t *testing.T) {
 		"N8N_HOST=127.0.0.1", "N8N_PROTOCOL=http", fmt.Sprintf("WEBHOOK_URL=http://127.0.0.1:%d/", port),
 		"N8N_DIAGNOSTICS_ENABLED=false", "N8N_VERSION_NOTIFICATIONS_ENABLED=false", "N8N_TEMPLATES_ENABLED=false",
 		"N8N_PERSONALIZATION_ENABLED=false", "N8N_SECURE_COOKIE=false", "N8N_BLOCK_ENV_ACCESS_IN_NODE=false",
-		"N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS=false", "N8N_RUNNERS_ENABLED=false", "GENERIC_TIMEZONE=UTC",
+		"N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS=false", "GENERIC_TIMEZONE=UTC",
 		"DB_SQLITE_POOL_SIZE=0", "N8N_LOG_LEVEL=warn",
 		"SLACK_WEBHOOK_CRITICAL_URL="+slackSrv.URL+"/critical",
 		"SLACK_WEBHOOK_TEAMS_URL="+slackSrv.URL+"/teams",
 		"SLACK_WEBHOOK_URL="+slackSrv.URL+"/default",
 	)
-	workflow := repoFile(t, "platform/n8n/workflows/alert-bridge-slack.json")
-	t.Log(run(t, env, 3*time.Minute, n8n, "import:workflow", "--input="+workflow))
+	// One workflow object per file: --separate imports the whole directory.
+	workflows := repoFile(t, "platform/n8n/workflows")
+	t.Log(run(t, env, 3*time.Minute, n8n, "import:workflow", "--separate", "--input="+workflows))
 	t.Log(run(t, env, 2*time.Minute, n8n, activateArgs(t, env, n8n)...))
 
 	n8nCmd := exec.Command(n8n, "start")
