@@ -159,7 +159,7 @@ func runLoad(ctx context.Context, c loadConfig) (loadResult, error) {
 	served := make(chan error, 1)
 	cfg := serveConfig{addr: "127.0.0.1:0", db: filepath.Join(dir, "load.db"), targetURL: target.URL, amToken: token,
 		hmacSecret: secret, hmacHeader: auth.DefaultSignatureHeader, hmacTS: auth.DefaultTimestampHeader, hmacSkew: time.Minute,
-		noDeliver: c.noDeliver, maxBody: 1 << 20, dedupeWindow: 5 * time.Minute, workers: c.workers, backoffBase: 100 * time.Millisecond,
+		noDeliver: c.noDeliver, gcPercent: 400, maxBody: 1 << 20, dedupeWindow: 5 * time.Minute, workers: c.workers, backoffBase: 100 * time.Millisecond,
 		backoffMax: time.Second, maxAge: time.Hour, attemptTimeout: 5 * time.Second, shutdownTimeout: 10 * time.Second,
 		onCommit: func(n int, d time.Duration) {
 			if measuring.Load() {
