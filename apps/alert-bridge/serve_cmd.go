@@ -185,6 +185,12 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, ready chan<- st
 		return fmt.Errorf("listen %s: %w", c.addr, err)
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	if c.amToken == "" {
+		log.Warn("POST /v1/alertmanager accepts unauthenticated requests: set --alertmanager-token")
+	}
+	if c.hmacSecret == "" && c.grafanaToken == "" {
+		log.Warn("POST /v1/grafana accepts unauthenticated requests: set --grafana-hmac-secret")
+	}
 	log.Info("alert-bridge serving", "addr", ln.Addr().String(), "db", c.db, "pending", st.Depth(), "dead", st.DeadCount(), "instance", st.Instance())
 
 	dctx, stopDeliver := context.WithCancel(context.WithoutCancel(ctx))
