@@ -140,7 +140,12 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	for range d.cfg.Workers {
 		wg.Go(func() {
 			for m := range work {
-				record := d.attempt(ctx, m)
+				record := func() {}
+				// A scan snapshot can predate the commit of this message's
+				// previous outcome: never send such a stale copy.
+				if d.cfg.Store.Current(m) {
+					record = d.attempt(ctx, m)
+				}
 				recordSlots <- struct{}{}
 				d.mu.Lock()
 				d.sending--

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -41,10 +42,26 @@ func dueKey(t time.Time, id string) []byte {
 	return append(k, id...)
 }
 
-func putMsg(b *bolt.Bucket, m *Message) error { // used by Replay (rare)
-	v, err := json.Marshal(m)
+// A stored value is be64(nextAttempt ns) || JSON(Message). The prefix is
+// the authoritative schedule: writers read it to find the message's one
+// due key, and stale copies (a scan snapshot older than a retry) are
+// recognised without decoding the JSON.
+func encodeMsg(m *Message) ([]byte, error) {
+	j, err := json.Marshal(m)
 	if err != nil {
-		return fmt.Errorf("encode message %s: %w", m.ID, err)
+		return nil, fmt.Errorf("encode message %s: %w", m.ID, err)
+	}
+	v := make([]byte, 8, 8+len(j))
+	binary.BigEndian.PutUint64(v, uint64(m.NextAttempt.UnixNano()))
+	return append(v, j...), nil
+}
+
+func schedOf(v []byte) int64 { return int64(binary.BigEndian.Uint64(v[:8])) }
+
+func putMsg(b *bolt.Bucket, m *Message) error {
+	v, err := encodeMsg(m)
+	if err != nil {
+		return err
 	}
 	if err := b.Put([]byte(m.ID), v); err != nil {
 		return fmt.Errorf("put message %s: %w", m.ID, err)
@@ -52,16 +69,23 @@ func putMsg(b *bolt.Bucket, m *Message) error { // used by Replay (rare)
 	return nil
 }
 
+func decodeMsg(id string, v []byte) (*Message, error) {
+	if len(v) < 8 {
+		return nil, fmt.Errorf("decode message %s: value too short", id)
+	}
+	var m Message
+	if err := json.Unmarshal(v[8:], &m); err != nil {
+		return nil, fmt.Errorf("decode message %s: %w", id, err)
+	}
+	return &m, nil
+}
+
 func getMsg(b *bolt.Bucket, id string) (*Message, error) {
 	v := b.Get([]byte(id))
 	if v == nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	var m Message
-	if err := json.Unmarshal(v, &m); err != nil {
-		return nil, fmt.Errorf("decode message %s: %w", id, err)
-	}
-	return &m, nil
+	return decodeMsg(id, v)
 }
 
 // Enqueue stores n durably unless it duplicates the last notification
@@ -76,9 +100,9 @@ func (s *Store) Enqueue(ctx context.Context, n *payload.Notification) (EnqueueRe
 		ID: fmt.Sprintf("%s-%012d", s.instance, seq), GroupID: groupID, DedupeKey: key,
 		ReceivedAt: now, AgeFrom: now, NextAttempt: now, Notification: n,
 	}
-	val, err := json.Marshal(m)
+	val, err := encodeMsg(m)
 	if err != nil {
-		return EnqueueResult{}, fmt.Errorf("encode message: %w", err)
+		return EnqueueResult{}, err
 	}
 	dk := dueKey(now, m.ID)
 	lk := make([]byte, 8, 8+len(groupID))
@@ -125,22 +149,31 @@ func (s *Store) Enqueue(ctx context.Context, n *payload.Notification) (EnqueueRe
 
 // Due returns up to limit messages whose next attempt is at or before now,
 // oldest schedule first, skipping ids in skip (in flight). It reads a
-// snapshot and never holds more than limit messages in memory.
+// snapshot and never holds more than limit messages in memory. Due keys
+// that no longer match their message (left by a crash-free race or an old
+// bug) are skipped and removed in the background.
 func (s *Store) Due(now time.Time, limit int, skip func(id string) bool) ([]*Message, error) {
 	var out []*Message
+	var stale [][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bOutbox)
 		c := tx.Bucket(bDue).Cursor()
-		end := uint64(now.UnixNano())
+		end := now.UnixNano()
 		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
-			if binary.BigEndian.Uint64(k[:8]) > end {
+			at := int64(binary.BigEndian.Uint64(k[:8]))
+			if at > end {
 				break
 			}
 			id := string(k[8:])
+			v := ob.Get(k[8:])
+			if v == nil || len(v) < 8 || schedOf(v) != at {
+				stale = append(stale, bytes.Clone(k))
+				continue
+			}
 			if skip != nil && skip(id) {
 				continue
 			}
-			m, err := getMsg(ob, id)
+			m, err := decodeMsg(id, v)
 			if err != nil {
 				return err
 			}
@@ -151,7 +184,40 @@ func (s *Store) Due(now time.Time, limit int, skip func(id string) bool) ([]*Mes
 	if err != nil {
 		return nil, fmt.Errorf("scan due: %w", err)
 	}
+	if len(stale) > 0 {
+		go s.dropStale(stale)
+	}
 	return out, nil
+}
+
+// dropStale deletes due keys that still do not match their message.
+func (s *Store) dropStale(keys [][]byte) {
+	_ = s.submit(context.Background(), func(tx *bolt.Tx) error {
+		ob, due := tx.Bucket(bOutbox), tx.Bucket(bDue)
+		for _, k := range keys {
+			v := ob.Get(k[8:])
+			if v != nil && len(v) >= 8 && schedOf(v) == int64(binary.BigEndian.Uint64(k[:8])) {
+				continue // valid again
+			}
+			if err := due.Delete(k); err != nil {
+				return fmt.Errorf("drop stale due key: %w", err)
+			}
+		}
+		return nil
+	}, nil)
+}
+
+// Current reports whether m (from Due) still matches the stored schedule:
+// false means another attempt has already rescheduled, delivered or
+// parked it, and m must not be sent.
+func (s *Store) Current(m *Message) bool {
+	ok := false
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bOutbox).Get([]byte(m.ID))
+		ok = v != nil && len(v) >= 8 && schedOf(v) == m.NextAttempt.UnixNano()
+		return nil
+	})
+	return ok
 }
 
 // NextDue is the earliest scheduled attempt, ok=false when the outbox is empty.
@@ -172,14 +238,15 @@ func (s *Store) NextDue() (t time.Time, ok bool, err error) {
 // Delivered removes a delivered message (as returned by Due) from the outbox.
 func (s *Store) Delivered(ctx context.Context, m *Message) error {
 	removed := false
-	dk := dueKey(m.NextAttempt, m.ID)
 	err := s.submit(ctx, func(tx *bolt.Tx) error {
 		removed = false
 		ob := tx.Bucket(bOutbox)
-		if ob.Get([]byte(m.ID)) == nil {
+		v := ob.Get([]byte(m.ID))
+		if v == nil {
 			return nil // already gone: fine
 		}
-		if err := tx.Bucket(bDue).Delete(dk); err != nil {
+		// The stored schedule, not m's: m may be a stale copy.
+		if err := tx.Bucket(bDue).Delete(dueKey(time.Unix(0, schedOf(v)), m.ID)); err != nil {
 			return fmt.Errorf("unschedule %s: %w", m.ID, err)
 		}
 		if err := ob.Delete([]byte(m.ID)); err != nil {
@@ -205,15 +272,19 @@ func (s *Store) Retry(ctx context.Context, m *Message, next time.Time, lastErr s
 	upd.Attempts++
 	upd.LastError = lastErr
 	upd.NextAttempt = next
-	val, err := json.Marshal(&upd)
+	val, err := encodeMsg(&upd)
 	if err != nil {
-		return fmt.Errorf("encode message %s: %w", m.ID, err)
+		return err
 	}
 	oldKey, newKey := dueKey(m.NextAttempt, m.ID), dueKey(next, m.ID)
 	err = s.submit(ctx, func(tx *bolt.Tx) error {
 		ob, due := tx.Bucket(bOutbox), tx.Bucket(bDue)
-		if ob.Get([]byte(m.ID)) == nil {
+		v := ob.Get([]byte(m.ID))
+		if v == nil {
 			return fmt.Errorf("%w: %s", ErrNotFound, m.ID)
+		}
+		if schedOf(v) != m.NextAttempt.UnixNano() {
+			return nil // stale copy: another attempt already rescheduled it
 		}
 		if err := due.Delete(oldKey); err != nil {
 			return fmt.Errorf("unschedule %s: %w", m.ID, err)
@@ -238,17 +309,21 @@ func (s *Store) Bury(ctx context.Context, m *Message, lastErr string) error {
 	upd.Attempts++
 	upd.LastError = lastErr
 	upd.DeadAt = s.opts.Now()
-	val, err := json.Marshal(&upd)
+	val, err := encodeMsg(&upd)
 	if err != nil {
-		return fmt.Errorf("encode message %s: %w", m.ID, err)
+		return err
 	}
 	dk := dueKey(m.NextAttempt, m.ID)
 	moved := false
 	err = s.submit(ctx, func(tx *bolt.Tx) error {
 		moved = false
 		ob := tx.Bucket(bOutbox)
-		if ob.Get([]byte(m.ID)) == nil {
+		v := ob.Get([]byte(m.ID))
+		if v == nil {
 			return fmt.Errorf("%w: %s", ErrNotFound, m.ID)
+		}
+		if schedOf(v) != m.NextAttempt.UnixNano() {
+			return nil // stale copy: another attempt owns the message
 		}
 		if err := tx.Bucket(bDue).Delete(dk); err != nil {
 			return fmt.Errorf("unschedule %s: %w", m.ID, err)
@@ -335,11 +410,11 @@ func (s *Store) DeadLetters(limit int) ([]*Message, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bDead).Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
-			var m Message
-			if err := json.Unmarshal(v, &m); err != nil {
-				return fmt.Errorf("decode dead %s: %w", k, err)
+			m, err := decodeMsg(string(k), v)
+			if err != nil {
+				return err
 			}
-			out = append(out, &m)
+			out = append(out, m)
 		}
 		return nil
 	})

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/unsilo/unsilo/apps/alert-bridge/payload"
 )
 
@@ -249,4 +251,66 @@ func BenchmarkEnqueueParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "alerts/s")
+}
+
+// A scan snapshot older than a retry's commit yields a stale copy; writes
+// through it must not create a second due key, and a due key without a
+// matching message must not stall Due.
+func TestStaleCopies(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	s := open(t, filepath.Join(t.TempDir(), "db"), Options{Now: clk.Now})
+	defer s.Close()
+	res, _ := s.Enqueue(ctx, notif("g", "firing", "1"))
+	stale := pending(t, s, res.ID)
+	if !s.Current(stale) {
+		t.Fatal("fresh copy not current")
+	}
+	if err := s.Retry(ctx, stale, clk.Now().Add(time.Second), "first"); err != nil {
+		t.Fatal(err)
+	}
+	if s.Current(stale) {
+		t.Fatal("copy still current after a retry")
+	}
+	// A retry through the stale copy is ignored: still one schedule.
+	if err := s.Retry(ctx, stale, clk.Now().Add(2*time.Second), "stale"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Bury(ctx, stale, "stale"); err != nil || s.DeadCount() != 0 {
+		t.Fatalf("bury via stale copy: %v dead %d", err, s.DeadCount())
+	}
+	due, _ := s.Due(clk.Now().Add(time.Hour), 10, nil)
+	if len(due) != 1 || due[0].LastError != "first" {
+		t.Fatalf("due: %+v", due)
+	}
+	// Delivered through the stale copy removes the real schedule.
+	if err := s.Delivered(ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.Due(clk.Now().Add(time.Hour), 10, nil); len(due) != 0 || s.Depth() != 0 {
+		t.Fatalf("after delivery: %d due, depth %d", len(due), s.Depth())
+	}
+	// An orphan due key (no message) is skipped, not an error, and cleaned.
+	if err := s.submit(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bDue).Put(dueKey(clk.Now(), "orphan"), nil)
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res2, _ := s.Enqueue(ctx, notif("h", "firing", "1"))
+	due, err := s.Due(clk.Now().Add(time.Hour), 10, nil)
+	if err != nil || len(due) != 1 || due[0].ID != res2.ID {
+		t.Fatalf("due with an orphan key: %v %v", due, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := 0
+		s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bDue).Stats().KeyN; return nil })
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("orphan due key not cleaned: %d keys", n)
+		}
+		time.Sleep(time.Millisecond) // polling interval
+	}
 }
