@@ -1,0 +1,171 @@
+// Package enrich adds runbook passages from rag-api's POST /v1/search and
+// a link to the lake query holding the evidence. Lookups are bounded by a
+// short timeout and never fail a delivery: on any error the notification
+// goes out with a note instead of passages.
+package enrich
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	ragserver "github.com/unsilo/unsilo/apps/rag-api/server"
+
+	"github.com/unsilo/unsilo/apps/alert-bridge/payload"
+)
+
+// Result is what enrichment adds to an outbound notification.
+type Result struct {
+	Runbook     []ragserver.SearchResult `json:"runbook"`
+	RunbookNote string                   `json:"runbookNote,omitempty"`
+	EvidenceURL string                   `json:"evidenceURL,omitempty"`
+}
+
+// Config wires an Enricher.
+type Config struct {
+	// RagURL is rag-api's base URL (e.g. http://rag-api:8080); empty
+	// disables runbook lookups.
+	RagURL   string
+	RagToken string        // optional bearer token for rag-api
+	Timeout  time.Duration // per lookup; default 500ms
+	TopK     int           // default 3
+	Client   *http.Client
+	// LakeTemplates maps alertname to an evidence URL template; key "*" is
+	// the default. Placeholders: {alertname} {groupKey} {fingerprint}
+	// {startsAt} {endsAt} {status}, each query-escaped.
+	LakeTemplates map[string]string
+	// OnSkip observes skipped lookups (metrics); reason is short.
+	OnSkip func(reason string)
+}
+
+// Enricher performs lookups. Safe for concurrent use.
+type Enricher struct{ cfg Config }
+
+// New builds an Enricher.
+func New(cfg Config) *Enricher {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 500 * time.Millisecond
+	}
+	if cfg.TopK <= 0 {
+		cfg.TopK = 3
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{}
+	}
+	cfg.RagURL = strings.TrimRight(cfg.RagURL, "/")
+	return &Enricher{cfg: cfg}
+}
+
+// Enrich never returns an error: failures become RunbookNote.
+func (e *Enricher) Enrich(ctx context.Context, n *payload.Notification) Result {
+	res := Result{Runbook: []ragserver.SearchResult{}, EvidenceURL: e.EvidenceURL(n)}
+	if e.cfg.RagURL == "" {
+		res.RunbookNote = "runbook lookup disabled"
+		return res
+	}
+	query := strings.TrimSpace(n.AlertName() + " " + n.Summary())
+	if query == "" {
+		res.RunbookNote = "runbook lookup skipped: no alertname or summary"
+		return res
+	}
+	hits, err := e.search(ctx, query)
+	if err != nil {
+		reason := "error"
+		if ctx.Err() == nil && errorsIsTimeout(err) {
+			reason = "timeout"
+		}
+		if e.cfg.OnSkip != nil {
+			e.cfg.OnSkip(reason)
+		}
+		res.RunbookNote = "runbook lookup skipped: rag-api unavailable (" + err.Error() + ")"
+		return res
+	}
+	res.Runbook = hits
+	if len(hits) == 0 {
+		res.RunbookNote = "no runbook passage matched"
+	}
+	return res
+}
+
+func errorsIsTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
+}
+
+func (e *Enricher) search(ctx context.Context, query string) ([]ragserver.SearchResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+	defer cancel()
+	body, err := json.Marshal(ragserver.SearchRequest{Query: query, TopK: e.cfg.TopK})
+	if err != nil {
+		return nil, fmt.Errorf("encode search request: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.RagURL+"/v1/search", bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("build search request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if e.cfg.RagToken != "" {
+		req.Header.Set("Authorization", "Bearer "+e.cfg.RagToken)
+	}
+	resp, err := e.cfg.Client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read search response: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("search: HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(raw[:min(len(raw), 200)]))
+	}
+	var sr ragserver.SearchResponse
+	if err := json.Unmarshal(raw, &sr); err != nil {
+		return nil, fmt.Errorf("decode search response: %w", err)
+	}
+	if len(sr.Results) > e.cfg.TopK {
+		sr.Results = sr.Results[:e.cfg.TopK]
+	}
+	if sr.Results == nil {
+		sr.Results = []ragserver.SearchResult{}
+	}
+	return sr.Results, nil
+}
+
+// EvidenceURL renders the lake query link for n, "" when no template applies.
+func (e *Enricher) EvidenceURL(n *payload.Notification) string {
+	name := n.AlertName()
+	tmpl, ok := e.cfg.LakeTemplates[name]
+	if !ok {
+		tmpl = e.cfg.LakeTemplates["*"]
+	}
+	if tmpl == "" {
+		return ""
+	}
+	var first payload.Alert
+	if len(n.Alerts) > 0 {
+		first = n.Alerts[0]
+	}
+	ts := func(t time.Time) string {
+		if t.IsZero() || t.Year() <= 1 {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	r := strings.NewReplacer(
+		"{alertname}", url.QueryEscape(name),
+		"{groupKey}", url.QueryEscape(n.GroupKey),
+		"{fingerprint}", url.QueryEscape(first.Fingerprint),
+		"{startsAt}", url.QueryEscape(ts(first.StartsAt)),
+		"{endsAt}", url.QueryEscape(ts(first.EndsAt)),
+		"{status}", url.QueryEscape(n.Status),
+	)
+	return r.Replace(tmpl)
+}
