@@ -58,3 +58,27 @@ func TestRenderChartPerCluster(t *testing.T) {
 		})
 	}
 }
+
+func TestAlertBridgeChartTakesSecretsFromEnv(t *testing.T) {
+	objs, err := RenderChart(HelmSource{Chart: filepath.Join("..", "..", "apps/alert-bridge/chart"), Release: "alert-bridge", Namespace: "observability", ValueFiles: []string{"values.yaml", "../deploy/prod.yaml"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range objs {
+		if u.GetKind() != "StatefulSet" {
+			continue
+		}
+		cs, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "containers")
+		args, _, _ := unstructured.NestedStringSlice(cs[0].(map[string]any), "args")
+		for _, a := range args {
+			if strings.Contains(a, "token=") && !strings.Contains(a, "$(") {
+				t.Errorf("a token is written into the manifest: %s", a)
+			}
+		}
+		if !slices.Contains(args, "--alertmanager-token=$(ALERTMANAGER_TOKEN)") || !slices.Contains(args, "--max-age=12h") {
+			t.Errorf("args %v", args)
+		}
+		return
+	}
+	t.Fatal("no StatefulSet")
+}
