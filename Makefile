@@ -102,6 +102,7 @@ verify: build
 
 golden:
 	UPDATE_GOLDEN=1 $(GO) test -count=1 -run Golden ./internal/render/ ./internal/plan/
+	UPDATE_GOLDEN=1 $(GO) test -count=1 -run TestGeneratedJSONIsCurrent ./internal/dashboards/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./functions/... ./internal/schema/
