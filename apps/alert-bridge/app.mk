@@ -28,8 +28,9 @@ TEST_TARGETS += test-alert-bridge
 
 # End to end: a real n8n 1.x on loopback with SQLite, cached under
 # $(UNSILO_CACHE)/n8n-<version>; the workflow from platform/n8n/workflows
-# imported and activated, alert-bridge in front, real payloads in, a local
-# Slack receiver checked for exactly the expected messages.
+# imported and activated, alert-bridge in front (enriching from a real
+# rag-api serving testdata/runbooks), real payloads in, a local Slack
+# receiver checked for exactly the expected messages.
 # Version: the newest 1.x, 1.123.81, allows node 20 in its engines field but
 # its isolated-vm dependency does not compile against node 20.20 here;
 # 1.82.3 installs (with the xlsx override) and runs, see toolchain.md.
@@ -39,8 +40,8 @@ N8N_DIR := $(UNSILO_CACHE)/n8n-$(N8N_VERSION)
 n8n-install:
 	$(ALERT_BRIDGE_DIR)/e2e/install-n8n.sh $(N8N_VERSION) $(N8N_DIR)
 
-test-alert-bridge-e2e: n8n-install build-alert-bridge tool-gotestsum
-	N8N_BIN=$(N8N_DIR)/node_modules/.bin/n8n ALERT_BRIDGE_BIN=$(BIN)/alert-bridge \
+test-alert-bridge-e2e: n8n-install build-alert-bridge build-rag-api tool-gotestsum
+	N8N_BIN=$(N8N_DIR)/node_modules/.bin/n8n ALERT_BRIDGE_BIN=$(BIN)/alert-bridge RAG_API_BIN=$(BIN)/rag-api \
 		$(call gotestsum,alert-bridge-e2e) -tags e2e -count=1 -timeout 10m ./$(ALERT_BRIDGE_DIR)/e2e/
 
 # Passed 3 of 3 runs (22-37 s once n8n is cached; the first install takes

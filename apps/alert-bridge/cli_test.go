@@ -71,3 +71,19 @@ func TestDeadAndReplayCommands(t *testing.T) {
 		t.Fatalf("after replay: depth %d dead %d", st.Depth(), st.DeadCount())
 	}
 }
+
+func TestServeRejectsBadConfig(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve"},
+		{"serve", "--target-url", "ftp://x"},
+		{"serve", "--target-url", "http://n8n/webhook", "--rag-url", "not a url"},
+		{"serve", "--target-url", "http://n8n/webhook", "--workers", "0"},
+		{"serve", "--target-url", "http://n8n/webhook", "--backoff-base", "2s", "--backoff-max", "1s"},
+		{"serve", "--target-url", "http://n8n/webhook", "--target-header", "novalue"},
+	} {
+		var out bytes.Buffer
+		if err := run(context.Background(), append(args, "--db", filepath.Join(t.TempDir(), "db"), "--addr", "127.0.0.1:0"), &out, &out); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -98,6 +99,31 @@ func serveCmd(stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
+// validate rejects configurations that would only fail later.
+func (c serveConfig) validate() error {
+	if c.targetURL == "" {
+		return errors.New("--target-url is required")
+	}
+	for name, raw := range map[string]string{"--target-url": c.targetURL, "--rag-url": c.ragURL} {
+		if raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s %q: want an http(s) URL", name, raw)
+		}
+	}
+	switch {
+	case c.workers < 1:
+		return errors.New("--workers must be at least 1")
+	case c.maxBody < 1024:
+		return errors.New("--max-body must be at least 1024 bytes")
+	case c.dedupeWindow <= 0 || c.maxAge <= 0 || c.backoffBase <= 0 || c.backoffMax < c.backoffBase:
+		return errors.New("--dedupe-window, --max-age, --backoff-base must be positive and --backoff-max >= --backoff-base")
+	}
+	return nil
+}
+
 func parseHeaders(kvs []string) (map[string]string, error) {
 	h := map[string]string{}
 	for _, kv := range kvs {
@@ -130,8 +156,8 @@ func lakeTemplates(c serveConfig) (map[string]string, error) {
 // serve runs until ctx is done. If ready is non-nil it receives the bound
 // address once the listener is up (used by the load harness).
 func serve(ctx context.Context, c serveConfig, log *slog.Logger, ready chan<- string) error {
-	if c.targetURL == "" {
-		return errors.New("--target-url is required")
+	if err := c.validate(); err != nil {
+		return err
 	}
 	headers, err := parseHeaders(c.targetHeaders)
 	if err != nil {

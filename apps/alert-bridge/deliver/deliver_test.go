@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -280,4 +281,41 @@ func count(c prometheus.Counter) float64 {
 		panic(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// With the target down and a large outbox, the deliverer holds at most
+// Workers messages sending plus 4*Workers being recorded: the backlog
+// stays on disk.
+func TestBoundedWhileTargetDown(t *testing.T) {
+	tg := newTarget(t, status(503, "down"))
+	f := start(t, tg.srv.URL, time.Hour, nil)
+	var wg sync.WaitGroup
+	for w := range 32 { // concurrent, so group commit batches the inserts
+		wg.Go(func() {
+			for i := range 2000 / 32 {
+				n := &payload.Notification{Source: payload.SourceAlertmanager, GroupKey: fmt.Sprint("g", w, "-", i), Status: "firing",
+					Alerts: []payload.Alert{{Status: "firing", Fingerprint: "f", Labels: map[string]string{"alertname": "A"}}}}
+				if _, err := f.st.Enqueue(context.Background(), n); err != nil {
+					t.Error(err) // not Fatal: off the test goroutine
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	f.d.Wake()
+	maxHeld := 0
+	waitFor(t, "500 failed attempts", func() bool {
+		f.d.mu.Lock()
+		maxHeld = max(maxHeld, len(f.d.inflight))
+		f.d.mu.Unlock()
+		return count(f.m.Retries) >= 500
+	})
+	if limit := 4 + 4*4; maxHeld > limit {
+		t.Fatalf("held %d messages in memory, bound is %d", maxHeld, limit)
+	}
+	if f.st.Depth() != 2000/32*32 {
+		t.Fatalf("depth %d, want all %d still on disk", f.st.Depth(), 2000/32*32)
+	}
+	t.Logf("%d pending, at most %d in memory", f.st.Depth(), maxHeld)
 }

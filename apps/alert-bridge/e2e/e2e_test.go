@@ -100,10 +100,11 @@ func run(t *testing.T, env []string, timeout time.Duration, bin string, args ...
 }
 
 func TestAlertBridgeN8nSlack(t *testing.T) {
-	n8n, bridge := os.Getenv("N8N_BIN"), os.Getenv("ALERT_BRIDGE_BIN")
-	if n8n == "" || bridge == "" {
-		t.Fatal("N8N_BIN and ALERT_BRIDGE_BIN must be set (make test-alert-bridge-e2e)")
+	n8n, bridge, rag := os.Getenv("N8N_BIN"), os.Getenv("ALERT_BRIDGE_BIN"), os.Getenv("RAG_API_BIN")
+	if n8n == "" || bridge == "" || rag == "" {
+		t.Fatal("N8N_BIN, ALERT_BRIDGE_BIN and RAG_API_BIN must be set (make test-alert-bridge-e2e)")
 	}
+	ragURL := startRagAPI(t, rag)
 	slack := &slackReceiver{msgs: map[string][]string{}}
 	slackSrv := httptest.NewServer(slack)
 	defer slackSrv.Close()
@@ -154,7 +155,7 @@ func TestAlertBridgeN8nSlack(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "outbox.db")
 	bcmd := exec.Command(bridge, "serve", "--addr", "127.0.0.1:0", "--db", db, "--target-url", base+"/webhook/alert-bridge",
 		"--alertmanager-token", "am", "--grafana-hmac-secret", "gr", "--backoff-base", "200ms", "--backoff-max", "2s",
-		"--lake-url-template", "https://lake.example/q?alert={alertname}")
+		"--lake-url-template", "https://lake.example/q?alert={alertname}", "--rag-url", ragURL, "--rag-timeout", "2s")
 	stderr, _ := bcmd.StderrPipe()
 	if err := bcmd.Start(); err != nil {
 		t.Fatal(err)
@@ -213,7 +214,8 @@ func TestAlertBridgeN8nSlack(t *testing.T) {
 		return string(raw)
 	}
 	am := map[string]string{"Authorization": "Bearer am"}
-	warning := strings.NewReplacer(`"severity": "critical"`, `"severity": "warning"`, `KubePodCrashLooping`, `KubeDeploymentReplicasMismatch`).
+	warning := strings.NewReplacer(`"severity": "critical"`, `"severity": "warning"`, `KubePodCrashLooping`, `KubeDeploymentReplicasMismatch`,
+		`Pod is crash looping.`, `Deployment has not matched the expected number of replicas.`).
 		Replace(string(fixture("alertmanager-v4-firing.json")))
 	post("/v1/alertmanager", fixture("alertmanager-v4-firing.json"), am)
 	if got := post("/v1/alertmanager", fixture("alertmanager-v4-firing.json"), am); !strings.Contains(got, "duplicate") {
@@ -227,7 +229,7 @@ func TestAlertBridgeN8nSlack(t *testing.T) {
 
 	want := map[string][]string{
 		"/critical": {"FIRING KubePodCrashLooping [critical]", "RESOLVED KubePodCrashLooping [critical]"},
-		"/teams":    {"FIRING KubeDeploymentReplicasMismatch [warning, team payments]"},
+		"/teams":    {"FIRING KubeDeploymentReplicasMismatch [warning, team payments]: Deployment has not matched"},
 		"/default":  {"FIRING alert1 [none]"},
 	}
 	total := 0
@@ -279,6 +281,43 @@ func TestAlertBridgeN8nSlack(t *testing.T) {
 		if !strings.Contains(m, "Evidence: https://lake.example/q?alert=KubePodCrashLooping") {
 			t.Errorf("critical message lacks the evidence link: %q", m)
 		}
+		if !strings.Contains(m, "Runbook: KubePodCrashLooping runbook (") || !strings.Contains(m, "kube-pod-crash-looping.md") {
+			t.Errorf("critical message lacks the rag-api runbook passage: %q", m)
+		}
+	}
+	if m := got["/teams"]; len(m) == 1 && !strings.Contains(m[0], "Runbook: KubeDeploymentReplicasMismatch runbook") {
+		t.Errorf("team message lacks its runbook passage: %q", m[0])
 	}
 	t.Logf("slack messages: %q", got)
+}
+
+// startRagAPI serves the runbooks in testdata/runbooks with the real
+// rag-api binary and returns its base URL.
+func startRagAPI(t *testing.T, bin string) string {
+	t.Helper()
+	port := freePort(t)
+	cmd := exec.Command(bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--index", filepath.Join(t.TempDir(), "index.db"),
+		"--ingest", filepath.Join("..", "testdata", "runbooks"))
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("rag-api log:\n%s", log.String())
+		}
+	})
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	poll(t, "rag-api /healthz", time.Minute, func() bool {
+		resp, err := http.Get(base + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	return base
 }
