@@ -86,7 +86,14 @@ func (b *builder) workloadList() []workload {
 	ls := workload{name: "log-shipper", namespace: "lake", serviceAccount: "log-shipper"}
 	if len(lake) > 0 {
 		fb.statements = append(fb.statements, statement{Sid: "WriteContainerLogs", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{w.LakeBucketARN + "/container/*"}})
-		ls.statements = append(ls.statements, statement{Sid: "ReadWriteLake", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:ListBucket"}, Resource: lake})
+		ls.statements = append(ls.statements, statement{Sid: "ReadRawLogs", Effect: "Allow", Action: []string{"s3:GetObject", "s3:ListBucket"}, Resource: lake})
+	}
+	if c := w.CuratedBucketARN; c != "" {
+		ls.statements = append(ls.statements, statement{Sid: "WriteParquet", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:ListBucket"}, Resource: []string{c, c + "/*"}})
+	}
+	if k := w.LakeKeyARN; k != "" {
+		// The lake's buckets are SSE-KMS: reading and writing objects uses the key.
+		ls.statements = append(ls.statements, statement{Sid: "UseLakeKey", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: []string{k}})
 	}
 	if w.AthenaWorkgroup != "" {
 		ls.statements = append(ls.statements, statement{Sid: "QueryLake", Effect: "Allow",

@@ -51,8 +51,10 @@ type Access struct {
 
 // Workloads holds what each platform workload's IAM policy is scoped to.
 type Workloads struct {
-	LakeBucketARN   string `json:"lakeBucketArn"`
-	AthenaWorkgroup string `json:"athenaWorkgroupArn"`
+	LakeBucketARN    string `json:"lakeBucketArn"`
+	CuratedBucketARN string `json:"curatedBucketArn"`
+	LakeKeyARN       string `json:"lakeKeyArn"`
+	AthenaWorkgroup  string `json:"athenaWorkgroupArn"`
 }
 
 var (

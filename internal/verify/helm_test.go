@@ -20,7 +20,7 @@ func TestRenderChartPerCluster(t *testing.T) {
 		kind, arg        string
 		wantErr          string
 	}{
-		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml", "../deploy/prod.yaml"}, kind: "StatefulSet", arg: "--out=s3://unsilo-lake-curated-prod/lake/"},
+		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml", "../deploy/prod.yaml"}, kind: "StatefulSet", arg: "--out=s3://unsilo-lake-curated-prod/logs/"},
 		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml"}, wantErr: "lake must be s3://"},
 		{chart: "apps/rag-api/chart", namespace: "knowledge", files: []string{"values.yaml", "../deploy/dev.yaml"}, kind: "Deployment", arg: "--kendra-index-id=$(KENDRA_INDEX_ID)"},
 		{chart: "apps/rag-api/chart", namespace: "knowledge", files: []string{"values.yaml"}, wantErr: "kendraIndexId or knowledgeBase is required"},
