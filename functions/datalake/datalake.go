@@ -109,11 +109,15 @@ func (b *builder) key() {
 	policy := doc(
 		map[string]any{"Sid": "AccountAdministers", "Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::" + acct + ":root"}, "Action": "kms:*", "Resource": "*"},
 		map[string]any{"Sid": "CloudTrailEncryptsLogs", "Effect": "Allow", "Principal": map[string]any{"Service": "cloudtrail.amazonaws.com"},
-			"Action": []string{"kms:GenerateDataKey*", "kms:DescribeKey"}, "Resource": "*",
+			"Action": "kms:GenerateDataKey*", "Resource": "*",
 			"Condition": map[string]any{
 				"StringEquals": map[string]any{"aws:SourceArn": b.trailARN()},
 				"StringLike":   map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:" + acct + ":trail/*"},
 			}},
+		// DescribeKey carries no encryption context: its own statement.
+		map[string]any{"Sid": "CloudTrailDescribesKey", "Effect": "Allow", "Principal": map[string]any{"Service": "cloudtrail.amazonaws.com"},
+			"Action": "kms:DescribeKey", "Resource": "*",
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceArn": b.trailARN()}}},
 		map[string]any{"Sid": "LogDeliveryEncrypts", "Effect": "Allow", "Principal": map[string]any{"Service": "delivery.logs.amazonaws.com"},
 			"Action": []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"}, "Resource": "*",
 			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": acct}}},
