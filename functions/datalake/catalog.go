@@ -171,10 +171,14 @@ func (b *builder) athena() error {
 	}
 	for _, q := range qs {
 		name := queryResource(q.Name)
+		var desc *string // Athena refuses an empty description
+		if q.Description != "" {
+			desc = compose.Ptr(q.Description)
+		}
 		b.out.Add(name, &athena.NamedQuery{
 			ObjectMeta: b.meta(name),
 			Spec: athena.NamedQuerySpec{ForProvider: athena.NamedQueryParameters{
-				Region: b.region(), Name: compose.Ptr(q.Name), Description: compose.Ptr(q.Description),
+				Region: b.region(), Name: compose.Ptr(q.Name), Description: desc,
 				Database: compose.Ptr(b.spec.database()), Query: compose.Ptr(q.SQL), WorkgroupSelector: ref("workgroup"),
 			}},
 		})
