@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/unsilo/unsilo/functions/cluster"
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/datalake"
 	"github.com/unsilo/unsilo/functions/knowledgebase"
 	"github.com/unsilo/unsilo/functions/network"
 	"github.com/unsilo/unsilo/functions/staticsite"
@@ -18,5 +19,6 @@ func APIs() []compose.API {
 		staticsite.API{},
 		webportal.API{},
 		knowledgebase.API{},
+		datalake.API{},
 	}
 }
