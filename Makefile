@@ -27,6 +27,7 @@ help:
 	@echo "make test     unit + policy tests, fidelity with the real crossplane CLI, verify$(if $(TEST_TARGETS), + $(TEST_TARGETS))"
 	@echo "make verify   validate, render and policy-check everything (bin/unsilo verify)"
 	@echo "make golden   refresh the golden renders next to the examples"
+	@echo "make images   OCI images (ko, OCI layout in out/images); make package: Function + Configuration .xpkg"
 	@echo "make bench    Go benchmarks of the function"
 	@echo "make plan-diff BASE=main   markdown of the AWS changes since BASE (the PR comment)"
 	@echo "make e2e      a real etcd + kube-apiserver + Crossplane core on loopback judge every manifest"
@@ -47,6 +48,38 @@ build:
 	$(GO) build -o $(BIN)/unsilo ./cmd/unsilo
 	$(GO) build -o $(BIN)/function-unsilo ./functions
 
+## Images and packages -----------------------------------------------
+
+# Versions come from git: v0.1.0-<commit> (a semver prerelease Crossplane's
+# dependency resolver accepts).
+VERSION ?= v0.1.0-$(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
+IMAGES_DIR := $(CURDIR)/out/images
+PACKAGES_DIR := $(CURDIR)/out/packages
+IMAGE_PATHS := ./functions ./apps/rag-api ./apps/alert-bridge
+
+.PHONY: images package
+# OCI images with ko (tools/images), into an OCI layout: no Docker daemon,
+# no registry. log-shipper is not among them: DuckDB needs cgo and a libc,
+# which an empty static base does not have.
+images:
+	@rm -rf $(IMAGES_DIR)
+	cd tools/images && $(GO) build -o $(BIN)/images .
+	$(BIN)/images --root $(CURDIR) --out $(IMAGES_DIR) --version $(VERSION) $(IMAGE_PATHS)
+
+# The Function package with its runtime image embedded, and the
+# Configuration package of every XRD and Composition.
+package: images tool-crossplane
+	@rm -rf $(PACKAGES_DIR) && mkdir -p $(PACKAGES_DIR)/configuration
+	$(BIN)/crossplane xpkg build --package-root=packages/function --examples-root=packages/function/examples \
+		--embed-runtime-image-tarball=$(IMAGES_DIR)/function-unsilo.tar \
+		--package-file=$(PACKAGES_DIR)/function-unsilo-$(VERSION).xpkg
+	sed 's/FUNCTION_VERSION/$(VERSION)/' packages/configuration/crossplane.yaml > $(PACKAGES_DIR)/configuration/crossplane.yaml
+	@for d in compositions/*/; do api=$$(basename $$d); mkdir -p $(PACKAGES_DIR)/configuration/$$api; \
+		cp $$d/xrd.yaml $$d/composition.yaml $(PACKAGES_DIR)/configuration/$$api/; done
+	$(BIN)/crossplane xpkg build --package-root=$(PACKAGES_DIR)/configuration --examples-root=compositions/network/examples \
+		--ignore='*/*.rendered.yaml' --package-file=$(PACKAGES_DIR)/unsilo-platform-$(VERSION).xpkg
+	@ls -l $(PACKAGES_DIR)/*.xpkg
+
 ## Demo ----------------------------------------------------------------
 
 .PHONY: demo demo-platform
@@ -65,7 +98,7 @@ demo-platform: build
 ## Test ----------------------------------------------------------------
 
 .PHONY: test test-results test-go test-fidelity test-summary verify golden bench e2e
-test: test-results test-go test-fidelity verify e2e test-alerting $(TEST_TARGETS)
+test: test-results test-go test-fidelity verify e2e test-alerting test-package $(TEST_TARGETS)
 	@$(MAKE) --no-print-directory test-summary
 
 test-results:
@@ -92,6 +125,12 @@ e2e: tool-etcd tool-kube-apiserver tool-crossplane-core tool-gotestsum
 test-alerting: tool-promtool tool-amtool tool-gotestsum
 	PROMTOOL=$(BIN)/promtool AMTOOL=$(BIN)/amtool \
 		$(call gotestsum,alerting) -count=1 -tags alerting ./internal/alerting/
+
+# The packages build and their metadata parses (and agrees with what
+# platform/crossplane installs).
+test-package: package tool-gotestsum
+	PACKAGES_DIR=$(PACKAGES_DIR) VERSION=$(VERSION) \
+		$(call gotestsum,package) -count=1 -tags package ./internal/packages/
 
 # One line over every gotestsum run of this `make test`.
 test-summary:
