@@ -28,6 +28,7 @@ demo-log-shipper: build-log-shipper
 # Go benchmarks, then the one-run comparison with goaccess and zcat.
 bench-log-shipper: build-log-shipper
 	go test ./$(LOG_SHIPPER_DIR)/parse/ ./$(LOG_SHIPPER_DIR)/lake/ -run '^$$' -bench . -benchmem -benchtime 3x
+	go test ./$(LOG_SHIPPER_DIR)/query/ -run '^$$' -bench GroupBy10M -benchtime 5x
 	LOG_SHIPPER=$(BIN)/log-shipper BENCH_DIR=$(UNSILO_CACHE)/log-shipper-bench $(LOG_SHIPPER_DIR)/bench.sh
 
 # First: demo-rag-api serves until Ctrl-C, so it must come last.
