@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,17 +9,21 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	awsathena "github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/spf13/cobra"
 
+	"github.com/unsilo/unsilo/apps/log-shipper/athena"
 	"github.com/unsilo/unsilo/apps/log-shipper/queries"
 	"github.com/unsilo/unsilo/apps/log-shipper/query"
 )
 
 func queryCmd() *cobra.Command {
 	var lakeDir, named string
-	var all, asJSON, list bool
+	var all, asJSON, list, useAthena bool
+	var workgroup, database, region string
 	cmd := &cobra.Command{
-		Use:   "query --lake DIR ['SQL' | --named NAME | --all | --list]",
+		Use:   "query (--lake DIR | --athena --workgroup WG --database DB) ['SQL' | --named NAME | --all | --list]",
 		Short: "Run SQL over the local lake with embedded DuckDB (views: alb, vpcflow, waf, cloudtrail, cloudfront, container)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,11 +55,11 @@ func queryCmd() *cobra.Command {
 			default:
 				return fmt.Errorf("give SQL, --named NAME, --all or --list")
 			}
-			eng, err := query.Open(cmd.Context(), lakeDir)
+			eng, closeEng, err := engine(cmd, lakeDir, useAthena, workgroup, database, region)
 			if err != nil {
 				return err
 			}
-			defer eng.Close()
+			defer closeEng()
 			for _, q := range qs {
 				start := time.Now()
 				res, err := eng.Query(cmd.Context(), q.SQL)
@@ -83,7 +88,41 @@ func queryCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&all, "all", false, "run every named query")
 	cmd.Flags().BoolVar(&list, "list", false, "list the named queries")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per query")
+	cmd.Flags().BoolVar(&useAthena, "athena", false, "run the SQL through Athena instead of the local lake (the DataLake's workgroup and Glue database)")
+	cmd.Flags().StringVar(&workgroup, "workgroup", "", "Athena workgroup (DataLake status.workgroup)")
+	cmd.Flags().StringVar(&database, "database", "", "Glue database (DataLake status.databaseName)")
+	cmd.Flags().StringVar(&region, "region", "", "AWS region (default: from the environment)")
 	return cmd
+}
+
+type querier interface {
+	Query(context.Context, string) (*query.Result, error)
+}
+
+// engine is the local DuckDB lake, or Athena with --athena.
+func engine(cmd *cobra.Command, lake string, useAthena bool, workgroup, database, region string) (querier, func(), error) {
+	if !useAthena {
+		if lake == "" {
+			return nil, nil, fmt.Errorf("--lake DIR is required (or --athena)")
+		}
+		eng, err := query.Open(cmd.Context(), lake)
+		if err != nil {
+			return nil, nil, err
+		}
+		return eng, func() { eng.Close() }, nil
+	}
+	if workgroup == "" || database == "" {
+		return nil, nil, fmt.Errorf("--athena needs --workgroup and --database (the DataLake's status.workgroup and status.databaseName)")
+	}
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(cmd.Context(), opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("aws config: %w", err)
+	}
+	return &athena.Runner{Client: awsathena.NewFromConfig(cfg), WorkGroup: workgroup, Database: database}, func() {}, nil
 }
 
 func printTable(w io.Writer, res *query.Result) {
