@@ -42,7 +42,7 @@ func request(b *testing.B, file string) *fnv1.RunFunctionRequest {
 // BenchmarkRunFunction measures one full RunFunction call on an example,
 // reporting p50 and p99 latency alongside the mean.
 func BenchmarkRunFunction(b *testing.B) {
-	for _, ex := range []string{"network/examples/dev", "network/examples/prod", "staticsite/examples/prod", "webportal/examples/prod"} {
+	for _, ex := range []string{"network/examples/dev", "network/examples/prod", "staticsite/examples/prod", "webportal/examples/prod", "knowledgebase/examples/prod", "datalake/examples/prod"} {
 		b.Run(ex, func(b *testing.B) {
 			srv, err := server.New(slog.New(slog.NewTextHandler(io.Discard, nil)), server.APIs()...)
 			if err != nil {
