@@ -55,12 +55,11 @@ build:
 VERSION ?= v0.1.0-$(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 IMAGES_DIR := $(CURDIR)/out/images
 PACKAGES_DIR := $(CURDIR)/out/packages
-IMAGE_PATHS := ./functions ./apps/rag-api ./apps/alert-bridge
+IMAGE_PATHS := ./functions ./apps/rag-api ./apps/alert-bridge ./apps/log-shipper
 
 .PHONY: images package
 # OCI images with ko (tools/images), into an OCI layout: no Docker daemon,
-# no registry. log-shipper is not among them: DuckDB needs cgo and a libc,
-# which an empty static base does not have.
+# no registry. log-shipper links DuckDB and libc statically (tools/images).
 images:
 	@rm -rf $(IMAGES_DIR)
 	cd tools/images && $(GO) build -o $(BIN)/images .

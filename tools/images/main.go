@@ -65,6 +65,16 @@ func run(ctx context.Context, root, out, version, repo, tarballFor string, paths
 		build.WithDefaultLdflags([]string{"-s", "-w"}),
 		build.WithLabel("org.opencontainers.image.version", version),
 		build.WithLabel("org.opencontainers.image.source", "https://github.com/unsilo/unsilo"),
+		build.WithConfig(map[string]build.Config{
+			// DuckDB is C++: log-shipper links it and libc statically (netgo
+			// and osusergo keep DNS and user lookups in Go), so it too runs
+			// on the empty base.
+			"github.com/unsilo/unsilo/apps/log-shipper": {
+				ID: "log-shipper", Env: []string{"CGO_ENABLED=1"},
+				Flags:   build.FlagArray{"-tags=netgo,osusergo"},
+				Ldflags: build.StringArray{"-s", "-w", "-linkmode=external", "-extldflags=-static"},
+			},
+		}),
 	)
 	if err != nil {
 		return fmt.Errorf("ko: %w", err)
