@@ -65,7 +65,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.ExecPath(chrome), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 900),
+		chromedp.UserDataDir(profileDir(t)), chromedp.WindowSize(1200, 900),
 	}
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
@@ -170,4 +170,26 @@ func TestAskInBrowser(t *testing.T) {
 	if !strings.Contains(answer, "restart the client") || errText != "Ask" {
 		t.Errorf("english answer %q, button %q", answer, errText)
 	}
+}
+
+// profileDir is Chromium's profile, removed after the browser is gone.
+// Not t.TempDir: Chromium's helper processes can still be writing to it for
+// a moment after the browser exits, and t.TempDir fails the test when its
+// removal races them.
+func profileDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "rag-api-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond) // helpers exiting; not test synchronization
+		}
+		t.Logf("leaving Chromium profile %s: %v", dir, err)
+	})
+	return dir
 }
