@@ -16,16 +16,16 @@ import (
 	"strings"
 	"time"
 
-	ragserver "github.com/unsilo/unsilo/apps/rag-api/server"
+	ragapi "github.com/unsilo/unsilo/apps/rag-api/api"
 
 	"github.com/unsilo/unsilo/apps/alert-bridge/payload"
 )
 
 // Result is what enrichment adds to an outbound notification.
 type Result struct {
-	Runbook     []ragserver.SearchResult `json:"runbook"`
-	RunbookNote string                   `json:"runbookNote,omitempty"`
-	EvidenceURL string                   `json:"evidenceURL,omitempty"`
+	Runbook     []ragapi.SearchResult `json:"runbook"`
+	RunbookNote string                `json:"runbookNote,omitempty"`
+	EvidenceURL string                `json:"evidenceURL,omitempty"`
 }
 
 // Config wires an Enricher.
@@ -65,7 +65,7 @@ func New(cfg Config) *Enricher {
 
 // Enrich never returns an error: failures become RunbookNote.
 func (e *Enricher) Enrich(ctx context.Context, n *payload.Notification) Result {
-	res := Result{Runbook: []ragserver.SearchResult{}, EvidenceURL: e.EvidenceURL(n)}
+	res := Result{Runbook: []ragapi.SearchResult{}, EvidenceURL: e.EvidenceURL(n)}
 	if e.cfg.RagURL == "" {
 		res.RunbookNote = "runbook lookup disabled"
 		return res
@@ -99,10 +99,10 @@ func errorsIsTimeout(err error) bool {
 	return errors.As(err, &te) && te.Timeout()
 }
 
-func (e *Enricher) search(ctx context.Context, query string) ([]ragserver.SearchResult, error) {
+func (e *Enricher) search(ctx context.Context, query string) ([]ragapi.SearchResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
-	body, err := json.Marshal(ragserver.SearchRequest{Query: query, TopK: e.cfg.TopK})
+	body, err := json.Marshal(ragapi.SearchRequest{Query: query, TopK: e.cfg.TopK})
 	if err != nil {
 		return nil, fmt.Errorf("encode search request: %w", err)
 	}
@@ -126,7 +126,7 @@ func (e *Enricher) search(ctx context.Context, query string) ([]ragserver.Search
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("search: HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(raw[:min(len(raw), 200)]))
 	}
-	var sr ragserver.SearchResponse
+	var sr ragapi.SearchResponse
 	if err := json.Unmarshal(raw, &sr); err != nil {
 		return nil, fmt.Errorf("decode search response: %w", err)
 	}
@@ -134,7 +134,7 @@ func (e *Enricher) search(ctx context.Context, query string) ([]ragserver.Search
 		sr.Results = sr.Results[:e.cfg.TopK]
 	}
 	if sr.Results == nil {
-		sr.Results = []ragserver.SearchResult{}
+		sr.Results = []ragapi.SearchResult{}
 	}
 	return sr.Results, nil
 }
