@@ -123,13 +123,13 @@ e2e: tool-etcd tool-kube-apiserver tool-crossplane-core tool-gotestsum
 # Alert rules and Alertmanager config, judged by the real promtool and amtool.
 test-alerting: tool-promtool tool-amtool tool-gotestsum
 	PROMTOOL=$(BIN)/promtool AMTOOL=$(BIN)/amtool \
-		$(call gotestsum,alerting) -count=1 -tags alerting ./internal/alerting/
+		$(call gotestsum,alerting) -count=1 -tags alerting ./platform/observability/
 
 # The packages build and their metadata parses (and agrees with what
 # platform/crossplane installs).
 test-package: package tool-gotestsum
 	PACKAGES_DIR=$(PACKAGES_DIR) VERSION=$(VERSION) \
-		$(call gotestsum,package) -count=1 -tags package ./internal/packages/
+		$(call gotestsum,package) -count=1 -tags package ./packages/
 
 # One line over every gotestsum run of this `make test`.
 test-summary:
@@ -140,7 +140,7 @@ verify: build
 
 golden:
 	UPDATE_GOLDEN=1 $(GO) test -count=1 -run Golden ./internal/render/ ./internal/plan/
-	UPDATE_GOLDEN=1 $(GO) test -count=1 -run TestGeneratedJSONIsCurrent ./internal/dashboards/
+	$(GO) run ./cmd/dashboards
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./functions/... ./internal/schema/

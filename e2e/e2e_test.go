@@ -21,9 +21,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/unsilo/unsilo/e2e/controlplane"
 	"github.com/unsilo/unsilo/functions/server"
 	"github.com/unsilo/unsilo/internal/catalog"
-	"github.com/unsilo/unsilo/internal/controlplane"
 	"github.com/unsilo/unsilo/internal/crds"
 	"github.com/unsilo/unsilo/internal/manifest"
 	"github.com/unsilo/unsilo/internal/render"

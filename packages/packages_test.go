@@ -128,7 +128,7 @@ func TestConfigurationPackage(t *testing.T) {
 	if got["ghcr.io/unsilo/function-unsilo"] != version {
 		t.Errorf("depends on function %q, want the one built: %s", got["ghcr.io/unsilo/function-unsilo"], version)
 	}
-	installed, err := os.ReadFile("../../platform/crossplane/providers.yaml")
+	installed, err := os.ReadFile("../platform/crossplane/providers.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestConfigurationPackage(t *testing.T) {
 		}
 	}
 
-	apis, _ := filepath.Glob("../../compositions/*/xrd.yaml")
+	apis, _ := filepath.Glob("../compositions/*/xrd.yaml")
 	var xrds, comps []string
 	for _, d := range docs[1:] {
 		switch d.GetKind() {

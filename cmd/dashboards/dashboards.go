@@ -1,9 +1,9 @@
-// Package dashboards defines the platform's Grafana dashboards as code
-// (grafana-foundation-sdk). `make golden` writes them to
+// Command dashboards defines the platform's Grafana dashboards as code
+// (grafana-foundation-sdk) and writes them (`make golden`) to
 // platform/observability/dashboards/, where a kustomize generator turns
 // them into ConfigMaps that Grafana's sidecar loads; a test fails when the
 // committed JSON is not what this code generates.
-package dashboards
+package main
 
 import (
 	"encoding/json"

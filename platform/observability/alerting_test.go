@@ -1,11 +1,11 @@
 //go:build alerting
 
-// Package alerting tests the platform's alerting as code with the real
+// Package observability tests the platform's alerting as code with the real
 // Prometheus and Alertmanager tools: every PrometheusRule under
 // platform/observability passes `promtool check rules` and its unit tests
 // (`promtool test rules`), and Alertmanager's config passes `amtool
 // check-config`. Run by `make test-alerting`, which builds both tools.
-package alerting
+package observability
 
 import (
 	"os"
@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-const dir = "../../platform/observability"
+const dir = "."
 
 func tool(t *testing.T, env string) string {
 	t.Helper()
