@@ -24,7 +24,9 @@ DEMO_TARGETS :=
 .PHONY: help
 help:
 	@echo "make demo     render the example platform and print the plan"
-	@echo "make test     unit + policy tests, fidelity with the real crossplane CLI, verify$(if $(TEST_TARGETS), + $(TEST_TARGETS))"
+	@echo "make check    the inner loop (about a minute warm): short unit, policy and golden tests + verify"
+	@echo "make test     everything CI runs: lint, tree checks, unit + policy tests, fidelity with the real crossplane CLI, verify, e2e$(if $(TEST_TARGETS), + $(TEST_TARGETS))"
+	@echo "make lint     golangci-lint (pinned in tools/golangci-lint) and go mod tidy drift of every module"
 	@echo "make verify   validate, render and policy-check everything (bin/unsilo verify)"
 	@echo "make golden   refresh the golden renders next to the examples"
 	@echo "make images   OCI images (ko, OCI layout in out/images); make package: Function + Configuration .xpkg"
@@ -35,7 +37,7 @@ help:
 
 ## Tools ---------------------------------------------------------------
 
-TOOLS := crossplane promtool amtool gotestsum etcd kube-apiserver crossplane-core
+TOOLS := crossplane promtool amtool gotestsum etcd kube-apiserver crossplane-core golangci-lint
 .PHONY: tools $(addprefix tool-,$(TOOLS))
 tools: $(addprefix tool-,$(TOOLS))
 $(addprefix tool-,$(TOOLS)): tool-%:
@@ -96,12 +98,32 @@ demo-platform: build
 
 ## Test ----------------------------------------------------------------
 
-.PHONY: test test-results test-go test-fidelity test-summary verify golden bench e2e
-test: test-results test-go test-fidelity verify e2e test-alerting test-package $(TEST_TARGETS)
+.PHONY: test test-results test-go test-fidelity test-summary verify golden bench e2e check lint check-tree
+test: test-results check-tree lint test-go test-fidelity verify e2e test-alerting test-package $(TEST_TARGETS)
 	@$(MAKE) --no-print-directory test-summary
 
 test-results:
 	@rm -rf $(RESULTS)
+
+# The inner loop: what a developer runs every few minutes. Go's test cache
+# stays on (no -count=1) and -short leaves out the crash, browser and
+# real-server tests that make test runs.
+check: build
+	$(GO) test -short ./...
+	$(BIN)/unsilo verify
+
+# golangci-lint over the root module and go mod tidy drift of every module
+# (root, tools/*, apps/*/e2e): a go.mod that tidy would change fails.
+lint: tool-golangci-lint
+	$(BIN)/golangci-lint run ./...
+	@for m in $$(git ls-files go.mod '*/go.mod'); do d=$$(dirname $$m); \
+		(cd $$d && $(GO) mod tidy -diff >/dev/null) || { echo "$$m: go mod tidy would change it (run it in $$d)"; exit 1; }; done
+
+# The tree stays a source tree: no tracked file over 5 MiB (binaries and
+# build outputs belong in out/ or the cache, never in git).
+check-tree:
+	@big=$$(git ls-files -z | xargs -0 stat -c '%s %n' 2>/dev/null | awk '$$1 > 5*1024*1024 {print $$2" ("int($$1/1048576)" MiB)"}'); \
+		[ -z "$$big" ] || { echo "tracked files over 5 MiB (build outputs do not belong in git):"; echo "$$big"; exit 1; }
 
 # Unit, policy (Rego via OPA), golden and schema tests.
 test-go: tool-gotestsum
