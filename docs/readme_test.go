@@ -5,7 +5,6 @@ package docs
 import (
 	"bufio"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -23,24 +22,42 @@ var (
 	proseMD = regexp.MustCompile(`(?:^|[\s(])((?:[\w.-]+/)*[\w-]+\.md)\b`)
 )
 
-// tree is what git tracks, as the files and directories a README may name.
+// tree is what the checkout holds (less build outputs), as the files and
+// directories a README may name. It is walked rather than asked of git so
+// that Go's test cache sees every file and directory it depends on.
 type tree struct {
 	paths     map[string]bool // files and their parent directories
 	basenames map[string]bool
+	readmes   []string
 }
+
+// skipped are never documentation and never what a README may point at.
+var skipped = map[string]bool{".git": true, "bin": true, "out": true, "node_modules": true, ".cache": true}
 
 func loadTree(t *testing.T, root string) tree {
 	t.Helper()
-	out, err := exec.Command("git", "-C", root, "ls-files").Output()
-	if err != nil {
-		t.Fatalf("git ls-files: %v", err)
-	}
 	tr := tree{paths: map[string]bool{}, basenames: map[string]bool{}}
-	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		tr.basenames[path.Base(f)] = true
-		for p := f; p != "." && p != "/"; p = path.Dir(p) {
-			tr.paths[p] = true
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
 		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if rel == "." {
+			return nil
+		}
+		if d.IsDir() && skipped[d.Name()] {
+			return filepath.SkipDir
+		}
+		tr.paths[rel] = true
+		tr.basenames[d.Name()] = true
+		if !d.IsDir() && strings.HasSuffix(rel, ".md") && !strings.Contains(rel, "testdata/") {
+			tr.readmes = append(tr.readmes, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walking the tree: %v", err)
 	}
 	return tr
 }
@@ -113,14 +130,7 @@ func (tr tree) check(tok string, bases []string) (missing bool) {
 func TestReadmePathsExist(t *testing.T) {
 	root := ".."
 	tr := loadTree(t, root)
-	out, err := exec.Command("git", "-C", root, "ls-files", "*.md").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, md := range strings.Fields(string(out)) {
-		if strings.Contains(md, "testdata/") {
-			continue // fixtures, not documentation
-		}
+	for _, md := range tr.readmes {
 		f, err := os.Open(filepath.Join(root, md))
 		if err != nil {
 			t.Fatal(err)
@@ -134,6 +144,11 @@ func TestReadmePathsExist(t *testing.T) {
 			if cells := strings.Split(line, "|"); strings.HasPrefix(strings.TrimSpace(line), "|") && len(cells) > 2 {
 				for _, m := range codeSpan.FindAllStringSubmatch(cells[1], -1) {
 					bases = append(bases, path.Join(dir, m[1]), m[1])
+					// A layout table's first cell is the subject of its row: a
+					// path there must exist, relative to the README or the root.
+					if pathLike(m[1]) && !tr.exists(path.Join(dir, m[1])) && !tr.exists(m[1]) {
+						t.Errorf("%s:%d: the table names `%s`, which is not in the tree", md, n, m[1])
+					}
 				}
 			}
 			for _, m := range codeSpan.FindAllStringSubmatch(line, -1) {
