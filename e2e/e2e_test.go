@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -151,7 +152,7 @@ func gather(t *testing.T, ctx context.Context) []object {
 	}
 	byFile := map[string][]manifest.Object{}
 	worlds := map[string][]unstructured.Unstructured{}
-	all := append(files, teams...)
+	all := slices.Concat(files, teams)
 	for _, f := range all {
 		xs, err := manifest.ReadFile(f)
 		if err != nil {

@@ -20,7 +20,7 @@ import (
 // Dashboard is one generated dashboard and the file it is written to.
 type Dashboard struct {
 	File    string
-	builder *dashboard.DashboardBuilder
+	builder *dashboard.DashboardBuilder //nolint:staticcheck // v2 dashboards need Grafana 12; the chart's Grafana reads v1 JSON
 }
 
 // JSON renders the dashboard as Grafana imports it.
@@ -57,6 +57,7 @@ func single(title, unit string, q *prometheus.DataqueryBuilder) cog.Builder[dash
 	return stat.NewPanelBuilder().Title(title).Unit(unit).Datasource(datasource()).Span(6).Height(4).WithTarget(q.Instant())
 }
 
+//nolint:staticcheck // v1 dashboard schema on purpose, see Dashboard.builder
 func base(uid, title string, tags ...string) *dashboard.DashboardBuilder {
 	return dashboard.NewDashboardBuilder(title).Uid(uid).Tags(append([]string{"unsilo"}, tags...)).
 		Refresh("1m").Time("now-6h", "now").Timezone("browser").Readonly()

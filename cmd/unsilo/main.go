@@ -25,8 +25,8 @@ var errFindings = errors.New("findings")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	err := root().ExecuteContext(ctx)
+	stop()
 	switch {
 	case errors.Is(err, errFindings):
 		os.Exit(1)
@@ -85,7 +85,7 @@ func (e *env) catalog() (*catalog.Catalog, error) {
 }
 
 func (e *env) function() (*server.Server, error) {
-	var w io.Writer = io.Discard
+	w := io.Discard // an io.Writer, so os.Stderr fits below
 	if e.debug {
 		w = os.Stderr
 	}

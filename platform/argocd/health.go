@@ -43,18 +43,18 @@ func Check(ctx context.Context, script string, obj map[string]any) (Health, erro
 	return h, nil
 }
 
-func toLua(L *lua.LState, v any) lua.LValue {
+func toLua(l *lua.LState, v any) lua.LValue {
 	switch x := v.(type) {
 	case map[string]any:
-		t := L.NewTable()
+		t := l.NewTable()
 		for k, e := range x {
-			t.RawSetString(k, toLua(L, e))
+			t.RawSetString(k, toLua(l, e))
 		}
 		return t
 	case []any:
-		t := L.NewTable()
+		t := l.NewTable()
 		for _, e := range x {
-			t.Append(toLua(L, e))
+			t.Append(toLua(l, e))
 		}
 		return t
 	case string:
