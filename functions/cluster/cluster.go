@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/network"
 )
 
 // API composes Cluster XRs.
@@ -47,10 +48,11 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 		return nil, err
 	}
 	out := compose.NewResult()
-	region, ok, err := out.NetworkRegion(req, spec.NetworkRef.Name, "spec.networkRef.name")
+	net, ok, err := network.Resolve(out, req, "network", "", spec.NetworkRef.Name, "spec.networkRef.name")
 	if err != nil || !ok {
 		return out, err
 	}
+	region := net.Region
 	b := &builder{req: req, spec: spec, region: region, tag: compose.NewTagger(req.XR), out: out}
 	b.secretsKey()
 	b.controlPlane()

@@ -4,6 +4,8 @@ import (
 	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // IsReady reports whether the observed composed resource has condition
@@ -42,3 +44,23 @@ func (r *Request) AtProviderAll(names []string, field string) ([]string, bool) {
 	}
 	return out, true
 }
+
+// conditionless are kinds that never carry a Ready condition: Kubernetes
+// stores them and they are usable at once, so they are ready as soon as
+// they are observed. Without this an XR composing one is never Ready.
+var conditionless = map[schema.GroupKind]bool{
+	{Group: "", Kind: "ConfigMap"}:                      true,
+	{Group: "", Kind: "Secret"}:                         true,
+	{Group: "protection.crossplane.io", Kind: "Usage"}: true,
+}
+
+// ReadyWhenObserved reports whether o is of a kind that is ready once it
+// exists (see conditionless). A typed object must carry its kind: the
+// server sets it from the scheme before it asks.
+func ReadyWhenObserved(o runtime.Object) bool {
+	return conditionless[o.GetObjectKind().GroupVersionKind().GroupKind()]
+}
+
+// IsConditionless reports whether objects of gk carry no conditions, for
+// checks outside the function (verify's readiness rule).
+func IsConditionless(gk schema.GroupKind) bool { return conditionless[gk] }

@@ -109,7 +109,7 @@ func (s *Server) compose(ctx context.Context, req *fnv1.RunFunctionRequest, rsp 
 		r := &fnv1.Resource{Resource: st}
 		if prev, ok := rsp.Desired.Resources[string(name)]; ok && prev.GetReady() != fnv1.Ready_READY_UNSPECIFIED {
 			r.Ready = prev.GetReady() // an earlier pipeline step decided; do not overrule it
-		} else if o, ok := observed[name]; ok && (res.ReadyWhenObserved[name] || compose.IsReady(o)) {
+		} else if o, ok := observed[name]; ok && (res.ReadyWhenObserved[name] || compose.ReadyWhenObserved(obj) || compose.IsReady(o)) {
 			r.Ready = fnv1.Ready_READY_TRUE
 		}
 		rsp.Desired.Resources[string(name)] = r
@@ -137,7 +137,11 @@ func setRequirements(rsp *fnv1.RunFunctionResponse, namespace string, req map[st
 	}
 	rs := make(map[string]*fnv1.ResourceSelector, len(req))
 	for k, sel := range req {
-		s := &fnv1.ResourceSelector{ApiVersion: sel.APIVersion, Kind: sel.Kind, Namespace: &namespace}
+		ns := namespace
+		if sel.Namespace != "" {
+			ns = sel.Namespace
+		}
+		s := &fnv1.ResourceSelector{ApiVersion: sel.APIVersion, Kind: sel.Kind, Namespace: &ns}
 		if sel.Name != "" {
 			s.Match = &fnv1.ResourceSelector_MatchName{MatchName: sel.Name}
 		} else {

@@ -36,14 +36,14 @@ func set(s map[string]any, path []string, v any) map[string]any {
 	return s
 }
 
-var network = []resource.Required{{Resource: &unstructured.Unstructured{Object: map[string]any{
+var theNetwork = []resource.Required{{Resource: &unstructured.Unstructured{Object: map[string]any{
 	"apiVersion": "platform.unsilo.dev/v1alpha1", "kind": "Network",
 	"metadata": map[string]any{"name": "net", "namespace": "shop"},
 	"spec":     map[string]any{"region": "ap-northeast-2"},
 }}}}
 
 func withNetwork(spec map[string]any) *compose.Request {
-	return &compose.Request{XR: xr(spec), Required: map[string][]resource.Required{"network": network}}
+	return &compose.Request{XR: xr(spec), Required: map[string][]resource.Required{"network": theNetwork}}
 }
 
 func TestAsksForTheNetworkFirst(t *testing.T) {
