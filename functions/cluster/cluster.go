@@ -54,12 +54,14 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	}
 	region := net.Region
 	b := &builder{req: req, spec: spec, region: region, tag: compose.NewTagger(req.XR), out: out}
+	b.boundary()
 	b.secretsKey()
 	b.controlPlane()
 	b.nodes()
 	b.addons()
 	b.access()
 	b.workloads()
+	b.usages()
 	if err := b.kubeconfig(); err != nil {
 		return nil, err
 	}
@@ -69,6 +71,13 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 
 func (b *builder) meta(name string) metav1.ObjectMeta {
 	return compose.Meta(b.req.XR, name, nil)
+}
+
+// namedMeta is meta with the AWS name set (crossplane.io/external-name).
+func (b *builder) namedMeta(name, external string) metav1.ObjectMeta {
+	m := b.meta(name)
+	m.Annotations = map[string]string{"crossplane.io/external-name": external}
+	return m
 }
 
 func (b *builder) regionPtr() *string { return compose.Ptr(b.region) }

@@ -38,4 +38,3 @@ func (r *Result) Resolve(req *Request, ref Reference) (xr *unstructured.Unstruct
 	}
 	return got[0].Resource, true, nil
 }
-
