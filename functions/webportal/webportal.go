@@ -58,6 +58,7 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	b.compute()
 	b.database()
 	b.firewall()
+	out.UseComposite(req, "Network", spec.NetworkRef.Name, "the portal's load balancer, instances and database live in the Network's subnets")
 	b.status()
 	return out, nil
 }
@@ -96,6 +97,9 @@ func (b *builder) status() {
 	}
 	if v := b.req.AtProvider("asg", "id"); v != "" {
 		st["autoscalingGroupName"] = v
+	}
+	if v := b.databaseSecretARN(); v != "" {
+		st["databaseSecretArn"] = v
 	}
 	st["network"] = b.spec.NetworkRef.Name
 }
