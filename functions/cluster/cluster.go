@@ -89,7 +89,13 @@ func (b *builder) privateSubnets() *xpv1.NamespacedSelector {
 }
 
 // clusterName is the EKS name: stable, readable, unique per namespace.
-func (b *builder) clusterName() string { return compose.ShortName(b.req.XR, "eks", 100) }
+func (b *builder) clusterName() string {
+	return EKSName(b.req.XR.Resource.GetNamespace(), b.req.XR.Resource.GetName())
+}
+
+// EKSName is the EKS cluster name of the Cluster XR namespace/name, for
+// APIs that bind to it (a KnowledgeBase's Pod Identity association).
+func EKSName(namespace, name string) string { return compose.ShortNameOf(namespace, name, "eks", 100) }
 
 func (b *builder) secretsKey() {
 	b.out.Add("secrets-key", &kms.Key{
