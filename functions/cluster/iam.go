@@ -27,6 +27,12 @@ func policy(sts []statement) string {
 // Crossplane provider may change and pass only roles under it.
 const RolePath = "/unsilo/"
 
+// providerRole is the Crossplane provider's role, at providerPath.
+const (
+	providerRole = "role-crossplane"
+	providerPath = "/unsilo-provider/"
+)
+
 // boundaryName is the permissions boundary of every role the Cluster
 // creates: whatever policy a role is given, it can never touch IAM,
 // Organizations or the account, nor schedule a key's deletion.
@@ -36,23 +42,34 @@ func (b *builder) boundaryARN() string {
 	return "arn:aws:iam::" + b.spec.AccountID + ":policy" + RolePath + b.boundaryName()
 }
 
+// boundaryActions is the ceiling: the services the cluster's, nodes' and
+// workloads' policies (AWS's managed ones included) use, and of IAM only
+// the service-linked roles AmazonEKSClusterPolicy may create. Anything
+// else, IAM above all, no role under the boundary can do, whatever policy
+// it is given.
+var boundaryActions = []string{
+	"ec2:*", "ecr:*", "eks:*", "eks-auth:*", "elasticloadbalancing:*", "autoscaling:*", "ssm:*", "ssmmessages:*", "ec2messages:*",
+	"s3:*", "kms:*", "logs:*", "cloudwatch:*", "athena:*", "glue:*", "sqs:*", "kendra:*", "rds:*", "cloudfront:*", "wafv2:*",
+	"firehose:*", "cloudtrail:*", "cloudformation:*", "iam:CreateServiceLinkedRole",
+}
+
 func (b *builder) boundary() {
 	b.out.Add("permissions-boundary", &iam.Policy{
 		ObjectMeta: b.namedMeta("permissions-boundary", b.boundaryName()),
 		Spec: iam.PolicySpec{ForProvider: iam.PolicyParameters{
 			Path:        compose.Ptr(RolePath),
 			Description: compose.Ptr("Ceiling of every role " + b.clusterName() + " creates"),
-			Policy: compose.Ptr(policy([]statement{
-				{Sid: "WithinGrants", Effect: "Allow", Action: []string{"*"}, Resource: []string{"*"}},
-				{Sid: "NoEscalation", Effect: "Deny", Action: []string{"iam:*", "organizations:*", "account:*", "sts:AssumeRole", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"}, Resource: []string{"*"}},
-			})),
-			Tags: b.tag.Tags("permissions-boundary"),
+			Policy:      compose.Ptr(policy([]statement{{Sid: "Ceiling", Effect: "Allow", Action: boundaryActions, Resource: []string{"*"}}})),
+			Tags:        b.tag.Tags("permissions-boundary"),
 		}},
 	})
 }
 
 // role composes an IAM role a service assumes, under RolePath and within
 // the boundary, with managed policies and an inline least-privilege policy.
+//
+// The provider's own role is the exception (providerRole): it creates the
+// others, so it lives outside RolePath, where its policy cannot change it.
 func (b *builder) role(name, service string, managed []string, inline []statement) {
 	actions := []string{"sts:AssumeRole"}
 	trust := map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": service}}
@@ -79,6 +96,10 @@ func (b *builder) role(name, service string, managed []string, inline []statemen
 	}
 	if len(inline) > 0 {
 		r.Spec.ForProvider.InlinePolicy = []iam.InlinePolicyParameters{{Name: compose.Ptr("least-privilege"), Policy: compose.Ptr(policy(inline))}}
+	}
+	if name == providerRole {
+		r.Spec.ForProvider.Path = compose.Ptr(providerPath)
+		r.Spec.ForProvider.PermissionsBoundary = nil
 	}
 	b.out.Add(name, r)
 	for i, arn := range managed {

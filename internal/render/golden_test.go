@@ -23,7 +23,8 @@ var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite the 
 
 const repo = "../.."
 
-// renderExample renders every XR of an example file in-process.
+// renderExample renders every XR of an example file in-process, to
+// convergence.
 func renderExample(t *testing.T, fn render.Runner, cat *catalog.Catalog, file string) []byte {
 	t.Helper()
 	objs, err := manifest.ReadFile(file)
@@ -39,7 +40,9 @@ func renderExample(t *testing.T, fn render.Runner, cat *catalog.Catalog, file st
 		if !cat.IsXR(o.Unstructured) {
 			continue
 		}
-		out, err := render.Render(context.Background(), fn, render.Input{XR: o.Unstructured, Available: avail})
+		// The converged set: everything the XR will own once AWS has
+		// answered, so a pull request shows every resource it creates.
+		out, err := render.Converge(context.Background(), fn, render.Input{XR: o.Unstructured, Available: avail})
 		if err != nil {
 			t.Fatalf("%s: %v", o.Where(), err)
 		}
