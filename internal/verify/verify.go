@@ -112,6 +112,7 @@ func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.
 			}
 		}
 		c.checkComposed(ctx, r, o, out)
+		c.checkAWS(r, o, out)
 	}
 	return nil
 }
