@@ -163,6 +163,15 @@ func gather(t *testing.T, ctx context.Context) []object {
 			worlds[catalog.World(f)] = append(worlds[catalog.World(f)], *x.Unstructured)
 		}
 	}
+	platform, err := catalog.Platform(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for w := range worlds {
+		if !catalog.IsExampleWorld(w) {
+			worlds[w] = append(worlds[w], platform...)
+		}
+	}
 	for _, f := range all {
 		xs, avail := byFile[f], worlds[catalog.World(f)]
 		for _, x := range xs {

@@ -36,16 +36,40 @@ deny contains v if {
 	}
 }
 
+# Access logs go to the lake through standard logging v2 (a CloudWatch
+# vended-log delivery source for the distribution, composed beside it).
 deny contains v if {
 	r := input.resource
 	r.kind == "Distribution"
-	not lib.for_provider(r).loggingConfig.bucket
+	not v2_delivery
 	v := {
 		"rule": "cloudfront-access-logs",
-		"field": "spec.forProvider.loggingConfig.bucket",
-		"msg": "CloudFront access logs are off",
-		"fix": "set loggingConfig.bucket to the lake's raw bucket (<bucket>.s3.amazonaws.com) and a prefix",
+		"field": "spec.forProvider",
+		"msg": "CloudFront access logs are off: no standard logging v2 delivery source (AWS::Logs::DeliverySource, LogType ACCESS_LOGS) is composed for the distribution",
+		"fix": "compose the delivery source, S3 delivery destination and delivery in us-east-1 (functions/staticsite/logs.go)",
 	}
+}
+
+# Legacy logging writes with an ACL grant: the lake's buckets have ACLs
+# disabled (BucketOwnerEnforced), and CloudFront refuses such a bucket.
+deny contains v if {
+	r := input.resource
+	r.kind == "Distribution"
+	lib.for_provider(r).loggingConfig
+	v := {
+		"rule": "cloudfront-no-legacy-logs",
+		"field": "spec.forProvider.loggingConfig",
+		"msg": "legacy standard logging needs bucket ACLs, which the lake's buckets disable; CloudFront refuses the distribution",
+		"fix": "remove loggingConfig and deliver with standard logging v2",
+	}
+}
+
+v2_delivery if {
+	some c in input.composed
+	c.kind == "Resource"
+	startswith(c.apiVersion, "cloudcontrol.")
+	c.resource.spec.forProvider.typeName == "AWS::Logs::DeliverySource"
+	json.unmarshal(c.resource.spec.forProvider.desiredState).LogType == "ACCESS_LOGS"
 }
 
 behaviors(fp) := bs if {

@@ -85,6 +85,19 @@ func (e *env) plan(cmd *cobra.Command, args []string) (plan.Snapshot, []plan.XR,
 			worlds[catalog.World(f)] = append(worlds[catalog.World(f)], *o.Unstructured)
 		}
 	}
+	root, err := e.repo()
+	if err != nil {
+		return snap, nil, err
+	}
+	platform, err := catalog.Platform(root)
+	if err != nil {
+		return snap, nil, err
+	}
+	for w := range worlds {
+		if !catalog.IsExampleWorld(w) {
+			worlds[w] = append(worlds[w], platform...)
+		}
+	}
 	var plans []plan.XR
 	for _, f := range files {
 		for _, o := range byFile[f] {

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/network"
 )
 
 // API composes Cluster XRs.
@@ -47,17 +48,20 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 		return nil, err
 	}
 	out := compose.NewResult()
-	region, ok, err := out.NetworkRegion(req, spec.NetworkRef.Name, "spec.networkRef.name")
+	net, ok, err := network.Resolve(out, req, "network", "", spec.NetworkRef.Name, "spec.networkRef.name")
 	if err != nil || !ok {
 		return out, err
 	}
+	region := net.Region
 	b := &builder{req: req, spec: spec, region: region, tag: compose.NewTagger(req.XR), out: out}
+	b.boundary()
 	b.secretsKey()
 	b.controlPlane()
 	b.nodes()
 	b.addons()
 	b.access()
 	b.workloads()
+	b.usages()
 	if err := b.kubeconfig(); err != nil {
 		return nil, err
 	}
@@ -69,6 +73,13 @@ func (b *builder) meta(name string) metav1.ObjectMeta {
 	return compose.Meta(b.req.XR, name, nil)
 }
 
+// namedMeta is meta with the AWS name set (crossplane.io/external-name).
+func (b *builder) namedMeta(name, external string) metav1.ObjectMeta {
+	m := b.meta(name)
+	m.Annotations = map[string]string{"crossplane.io/external-name": external}
+	return m
+}
+
 func (b *builder) regionPtr() *string { return compose.Ptr(b.region) }
 
 func (b *builder) privateSubnets() *xpv1.NamespacedSelector {
@@ -78,7 +89,13 @@ func (b *builder) privateSubnets() *xpv1.NamespacedSelector {
 }
 
 // clusterName is the EKS name: stable, readable, unique per namespace.
-func (b *builder) clusterName() string { return compose.ShortName(b.req.XR, "eks", 100) }
+func (b *builder) clusterName() string {
+	return EKSName(b.req.XR.Resource.GetNamespace(), b.req.XR.Resource.GetName())
+}
+
+// EKSName is the EKS cluster name of the Cluster XR namespace/name, for
+// APIs that bind to it (a KnowledgeBase's Pod Identity association).
+func EKSName(namespace, name string) string { return compose.ShortNameOf(namespace, name, "eks", 100) }
 
 func (b *builder) secretsKey() {
 	b.out.Add("secrets-key", &kms.Key{

@@ -24,6 +24,7 @@ func xr(spec map[string]any) *resource.Composite {
 func base() map[string]any {
 	return map[string]any{
 		"networkRef": map[string]any{"name": "net"},
+		"accountId":  "123456789012",
 		"nodeGroups": []any{map[string]any{"name": "system", "instanceTypes": []any{"m7g.large"}, "min": int64(2), "max": int64(4)}},
 		"workloads": map[string]any{
 			"lakeBucketArn": "arn:aws:s3:::unsilo-lake-raw-dev",
@@ -60,7 +61,7 @@ func TestClusterWaitsForItsKey(t *testing.T) {
 		t.Fatal("no secrets key")
 	}
 
-	res, err = API{}.Compose(context.Background(), request(base(), observed(map[string]map[string]any{"secrets-key": {"arn": "arn:aws:kms:ap-northeast-2:123456789012:key/k"}})))
+	res, err = API{}.Compose(context.Background(), request(base(), observed(map[string]map[string]any{"secrets-key": {"arn": "arn:aws:kms:ap-northeast-2:123456789012:key/k"}, "launch-template-system": {"latestVersion": 3.0}})))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,14 @@ func (b *builder) nodes() {
 		if _, ok := b.out.Resources["cluster"]; !ok {
 			continue // node groups need the cluster, which waits for its key
 		}
+		// EKS stores the number of the version it launched from and reads
+		// it back: "$Latest" would differ on every poll and never settle,
+		// and a new template version would never roll the nodes. Pin the
+		// template's current number; a new version rolls the group.
+		version := b.req.AtProviderNumber(lt, "latestVersion")
+		if version == "" {
+			continue
+		}
 		var types []*string
 		for _, t := range g.InstanceTypes {
 			types = append(types, compose.Ptr(t))
@@ -62,11 +70,16 @@ func (b *builder) nodes() {
 				CapacityType:        compose.Ptr(g.CapacityType),
 				AMIType:             compose.Ptr(g.AMIType),
 				ScalingConfig: &eks.ScalingConfigParameters{
-					MinSize: compose.Ptr(float64(g.Min)), MaxSize: compose.Ptr(float64(g.Max)), DesiredSize: compose.Ptr(float64(g.Desired)),
+					MinSize: compose.Ptr(float64(g.Min)), MaxSize: compose.Ptr(float64(g.Max)),
 				},
-				LaunchTemplate: &eks.LaunchTemplateParameters{Name: compose.Ptr(ltName), Version: compose.Ptr("$Latest")},
+				LaunchTemplate: &eks.LaunchTemplateParameters{Name: compose.Ptr(ltName), Version: compose.Ptr(version)},
 				Tags:           b.tag.Tags(ng),
-			}},
+			},
+				// The desired size is the cluster autoscaler's once the group
+				// runs: set at creation only (initProvider is left out of
+				// updates), so a poll never undoes a scale-out.
+				InitProvider: eks.NodeGroupInitParameters{ScalingConfig: &eks.ScalingConfigInitParameters{DesiredSize: compose.Ptr(float64(g.Desired))}},
+			},
 		})
 	}
 }
@@ -77,12 +90,20 @@ func (b *builder) addons() {
 	}
 	for _, a := range addons {
 		name := "addon-" + a
+		var config *string
+		if a == "aws-ebs-csi-driver" {
+			// EKS creates no StorageClass since Kubernetes 1.30: the add-on
+			// makes a default gp3 one, or every PersistentVolumeClaim of the
+			// platform (n8n, Postgres, log-shipper, alert-bridge) stays Pending.
+			config = compose.Ptr(`{"defaultStorageClass":{"enabled":true}}`)
+		}
 		b.out.Add(name, &eks.Addon{
 			ObjectMeta: b.meta(name),
 			Spec: eks.AddonSpec{ForProvider: eks.AddonParameters{
 				Region:                   b.regionPtr(),
 				ClusterNameSelector:      ref("cluster"),
 				AddonName:                compose.Ptr(a),
+				ConfigurationValues:      config,
 				ResolveConflictsOnCreate: compose.Ptr("OVERWRITE"),
 				ResolveConflictsOnUpdate: compose.Ptr("PRESERVE"),
 				Tags:                     b.tag.Tags(name),
@@ -91,13 +112,18 @@ func (b *builder) addons() {
 	}
 }
 
-// access grants the admin and CI roles cluster-admin through EKS access
-// entries (the cluster runs in API authentication mode: no aws-auth map).
+// access grants the admin role cluster-admin and the CI role read-only
+// access (AmazonEKSViewPolicy: no Secrets, no writes; Argo CD deploys, CI
+// only diffs) through EKS access entries (API authentication mode: no
+// aws-auth map).
 func (b *builder) access() {
 	if _, ok := b.out.Resources["cluster"]; !ok {
 		return
 	}
-	for _, a := range []struct{ name, arn string }{{"admin", b.spec.Access.AdminRoleARN}, {"ci", b.spec.Access.CIRoleARN}} {
+	for _, a := range []struct{ name, arn, policy string }{
+		{"admin", b.spec.Access.AdminRoleARN, "AmazonEKSClusterAdminPolicy"},
+		{"ci", b.spec.Access.CIRoleARN, "AmazonEKSViewPolicy"},
+	} {
 		if a.arn == "" {
 			continue
 		}
@@ -109,12 +135,12 @@ func (b *builder) access() {
 				Type: compose.Ptr("STANDARD"), Tags: b.tag.Tags(entry),
 			}},
 		})
-		pol := entry + "-cluster-admin"
+		pol := entry + "-policy"
 		b.out.Add(pol, &eks.AccessPolicyAssociation{
 			ObjectMeta: b.meta(pol),
 			Spec: eks.AccessPolicyAssociationSpec{ForProvider: eks.AccessPolicyAssociationParameters{
 				Region: b.regionPtr(), ClusterNameSelector: ref("cluster"), PrincipalArn: compose.Ptr(a.arn),
-				PolicyArn:   compose.Ptr("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"),
+				PolicyArn:   compose.Ptr("arn:aws:eks::aws:cluster-access-policy/" + a.policy),
 				AccessScope: &eks.AccessScopeParameters{Type: compose.Ptr("cluster")},
 			}},
 		})

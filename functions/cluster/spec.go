@@ -20,6 +20,7 @@ type Spec struct {
 	NetworkRef struct {
 		Name string `json:"name"`
 	} `json:"networkRef"`
+	AccountID   string `json:"accountId"`
 	Environment string `json:"environment"`
 	Version     string `json:"version"`
 	Endpoint    struct {
@@ -55,9 +56,12 @@ type Workloads struct {
 	CuratedBucketARN string `json:"curatedBucketArn"`
 	LakeKeyARN       string `json:"lakeKeyArn"`
 	AthenaWorkgroup  string `json:"athenaWorkgroupArn"`
+	ALBBucketARN     string `json:"albBucketArn"`
+	GlueDatabase     string `json:"glueDatabase"`
 }
 
 var (
+	accountID = regexp.MustCompile(`^[0-9]{12}$`)
 	roleARN   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
 	groupName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
 )
@@ -94,6 +98,9 @@ func readSpec(xr *resource.Composite) (*Spec, error) {
 func (s *Spec) validate() error {
 	if s.NetworkRef.Name == "" {
 		return compose.Invalid("spec.networkRef.name", nil, "required: the Network whose private subnets the cluster uses")
+	}
+	if !accountID.MatchString(s.AccountID) {
+		return compose.Invalid("spec.accountId", s.AccountID, "must be the 12-digit AWS account the cluster lives in (trust policies and the permissions boundary name it)")
 	}
 	for i, c := range s.Endpoint.PublicAccessCIDRs {
 		p, err := netip.ParsePrefix(c)

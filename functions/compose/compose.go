@@ -56,11 +56,12 @@ type Result struct {
 	ReadyWhenObserved map[resource.Name]bool
 }
 
-// Selector names resources the API needs to read, by name or labels, in the
-// XR's namespace.
+// Selector names resources the API needs to read, by name or labels, in
+// Namespace (default: the XR's namespace).
 type Selector struct {
 	APIVersion  string
 	Kind        string
+	Namespace   string
 	Name        string
 	MatchLabels map[string]string
 }

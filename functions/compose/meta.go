@@ -104,7 +104,13 @@ func Ptr[T any](v T) *T { return &v }
 // and load balancers: 32): it keeps as much of the readable name as fits and
 // ends with a hash of the full one, so two XRs never collide.
 func ShortName(xr *resource.Composite, component string, limit int) string {
-	full := Name(xr, component)
+	return ShortNameOf(xr.Resource.GetNamespace(), xr.Resource.GetName(), component, limit)
+}
+
+// ShortNameOf is ShortName for the XR namespace/name, for an API that names
+// what another XR composes (the EKS cluster of a referenced Cluster).
+func ShortNameOf(namespace, name, component string, limit int) string {
+	full := namespace + "-" + name + "-" + component
 	if len(full) <= limit {
 		return full
 	}

@@ -1,6 +1,8 @@
 package compose
 
 import (
+	"strings"
+
 	"github.com/crossplane/function-sdk-go/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -45,6 +47,27 @@ func (r *Result) Use(req *Request, d Dependency) {
 			"of":             sel(d.OfKind, d.Of),
 			"by":             sel(d.ByKind, d.By),
 			"reason":         d.Reason,
+			"replayDeletion": true,
+		},
+	}})
+}
+
+// UseComposite adds a Usage saying that this XR uses another XR of the same
+// namespace, of kind ofKind in Group named ofName (a WebPortal its Network):
+// the Network cannot be deleted while the WebPortal exists, so deleting
+// both at once (an Argo CD prune) removes the portal's load balancer and
+// instances before the subnets under them.
+func (r *Result) UseComposite(req *Request, ofKind, ofName, reason string) {
+	name := "usage-uses-" + strings.ToLower(ofKind)
+	r.ReadyWhenObserved[resource.Name(name)] = true
+	r.Add(name, &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "protection.crossplane.io/v1beta1",
+		"kind":       "Usage",
+		"metadata":   map[string]any{"labels": map[string]any{LabelComponent: name}},
+		"spec": map[string]any{
+			"of":             map[string]any{"apiVersion": Group + "/v1alpha1", "kind": ofKind, "resourceRef": map[string]any{"name": ofName}},
+			"by":             map[string]any{"apiVersion": req.XR.Resource.GetAPIVersion(), "kind": req.XR.Resource.GetKind(), "resourceRef": map[string]any{"name": req.XR.Resource.GetName()}},
+			"reason":         reason,
 			"replayDeletion": true,
 		},
 	}})

@@ -156,8 +156,11 @@ func (b *builder) rawPolicy() []map[string]any {
 		{"Sid": "LogDeliveryAclCheck", "Effect": "Allow", "Principal": map[string]any{"Service": "delivery.logs.amazonaws.com"},
 			"Action": []string{"s3:GetBucketAcl", "s3:ListBucket"}, "Resource": arn,
 			"Condition": map[string]any{"StringEquals": fromAccount, "ArnLike": logsARN}},
+		// Hive-compatible partitions (the Network's flow logs use them)
+		// make AWS write under AWSLogs/aws-account-id=<acct>/, plain ones
+		// under AWSLogs/<acct>/.
 		{"Sid": "VPCFlowLogsWrite", "Effect": "Allow", "Principal": map[string]any{"Service": "delivery.logs.amazonaws.com"},
-			"Action": "s3:PutObject", "Resource": arn + "/" + prefixVPCFlow + "AWSLogs/" + acct + "/*",
+			"Action": "s3:PutObject", "Resource": []string{arn + "/" + prefixVPCFlow + "AWSLogs/" + acct + "/*", arn + "/" + prefixVPCFlow + "AWSLogs/aws-account-id=" + acct + "/*"},
 			"Condition": map[string]any{"StringEquals": ownerACL, "ArnLike": logsARN}},
 		{"Sid": "CloudFrontLogsWrite", "Effect": "Allow", "Principal": map[string]any{"Service": "delivery.logs.amazonaws.com"},
 			"Action": "s3:PutObject", "Resource": arn + "/" + prefixCloudFront + "*",

@@ -70,8 +70,29 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	if err := b.athena(); err != nil {
 		return nil, err
 	}
+	b.usages()
 	b.status()
 	return b.out, nil
+}
+
+// usages keep the lake key until every bucket encrypted with it is gone.
+// A bucket that still holds objects cannot be deleted (S3 refuses), so
+// deleting the DataLake leaves the key and its data readable instead of
+// scheduling the key's deletion under buckets that stay: 30 days later
+// every object in them would be unreadable.
+func (b *builder) usages() {
+	for _, z := range []string{zoneRaw, zoneCurated} {
+		b.out.Use(b.req, compose.Dependency{
+			Of: "key", OfKind: kms.Key_GroupVersionKind, By: z + "-bucket", ByKind: s3.Bucket_GroupVersionKind,
+			Reason: "the bucket's objects are encrypted with this key",
+		})
+	}
+	if _, ok := b.out.Resources["trail"]; ok {
+		b.out.Use(b.req, compose.Dependency{
+			Of: "key", OfKind: kms.Key_GroupVersionKind, By: "trail", ByKind: cloudtrail.Trail_GroupVersionKind,
+			Reason: "CloudTrail encrypts its log files with this key",
+		})
+	}
 }
 
 func (b *builder) region() *string { return compose.Ptr(b.spec.Region) }

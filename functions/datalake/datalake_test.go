@@ -188,6 +188,8 @@ func TestBucketPolicies(t *testing.T) {
 			"cloudtrail.amazonaws.com " + raw + "cloudtrail/AWSLogs/" + acct + "/*",
 			"delivery.logs.amazonaws.com " + raw + "cloudfront/*",
 			"delivery.logs.amazonaws.com " + raw + "vpcflow/AWSLogs/" + acct + "/*",
+			// Hive-compatible partitions write under aws-account-id=<acct>.
+			"delivery.logs.amazonaws.com " + raw + "vpcflow/AWSLogs/aws-account-id=" + acct + "/*",
 		},
 		"alb-bucket-policy": {
 			"arn:aws:iam::600734575887:root " + alb + "alb/*/AWSLogs/" + acct + "/*",
@@ -342,7 +344,8 @@ func TestFirehose(t *testing.T) {
 		t.Errorf("extended_s3: %+v, sse %+v", s3c, p.ServerSideEncryption)
 	}
 	tr := converged(t).Resources["trail"].(*cloudtrail.Trail).Spec.ForProvider
-	if !*tr.EnableLogFileValidation || !*tr.IsMultiRegionTrail || tr.KMSKeyIDSelector == nil {
+	// The key's ARN, which CloudTrail reads back; a selector gives the key id.
+	if !*tr.EnableLogFileValidation || !*tr.IsMultiRegionTrail || tr.KMSKeyIDSelector != nil || tr.KMSKeyID == nil || *tr.KMSKeyID != keyARN {
 		t.Errorf("trail: %+v", tr)
 	}
 }
@@ -392,5 +395,22 @@ func TestStatus(t *testing.T) {
 	}
 	if len(compose1(t, base(), nil).Status) != 0 {
 		t.Error("status before anything is observed should be empty")
+	}
+}
+
+// TestKeyOutlivesBuckets: the key cannot be scheduled for deletion while a
+// bucket encrypted with it exists.
+func TestKeyOutlivesBuckets(t *testing.T) {
+	all := map[string]map[string]any{"key": {"arn": keyARN}, "raw-bucket-policy": {ready: true}}
+	for n := range converged(t).Resources {
+		if all[string(n)] == nil {
+			all[string(n)] = map[string]any{}
+		}
+	}
+	res := compose1(t, base(), all)
+	for _, u := range []string{"usage-raw-bucket-uses-key", "usage-curated-bucket-uses-key", "usage-trail-uses-key"} {
+		if _, ok := res.Resources[resource.Name(u)]; !ok {
+			t.Errorf("no %s: deleting the lake would schedule its key's deletion under buckets that stay", u)
+		}
 	}
 }

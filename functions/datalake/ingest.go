@@ -60,15 +60,20 @@ func (b *builder) firehose() {
 // trail composes the account's CloudTrail trail into the raw bucket. AWS
 // checks the bucket policy when the trail is created, so the trail waits
 // until the raw bucket's policy is Ready.
+//
+// CloudTrail stores and reads back the key's ARN; the selector would give
+// it the key id (kms Key's external name), which never matches and makes
+// the provider update the trail on every poll. So the trail also waits for
+// the key's ARN.
 func (b *builder) trail() {
-	if !compose.IsReady(b.req.Observed["raw-bucket-policy"]) {
+	if !compose.IsReady(b.req.Observed["raw-bucket-policy"]) || b.keyARN == "" {
 		return
 	}
 	b.out.Add("trail", &cloudtrail.Trail{
 		ObjectMeta: b.named("trail", b.spec.Name),
 		Spec: cloudtrail.TrailSpec{ForProvider: cloudtrail.TrailParameters{
 			Region: b.region(), S3BucketNameSelector: ref("raw-bucket"), S3KeyPrefix: compose.Ptr(prefixCloudTrail),
-			KMSKeyIDSelector: ref("key"), EnableLogging: compose.Ptr(true), EnableLogFileValidation: compose.Ptr(true),
+			KMSKeyID: compose.Ptr(b.keyARN), EnableLogging: compose.Ptr(true), EnableLogFileValidation: compose.Ptr(true),
 			IsMultiRegionTrail: compose.Ptr(true), IncludeGlobalServiceEvents: compose.Ptr(true),
 			Tags: b.tag.Tags("trail"),
 		}},

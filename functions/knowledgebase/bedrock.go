@@ -1,12 +1,17 @@
 package knowledgebase
 
 import (
+	"cmp"
 	"strings"
 
 	eks "github.com/upbound/provider-aws/v2/apis/namespaced/eks/v1beta1"
 	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/unsilo/unsilo/functions/cluster"
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/network"
 )
 
 // ragAPIAccess composes the role rag-api runs as: Converse and
@@ -39,18 +44,36 @@ func (b *builder) ragAPIAccess() {
 			Tags:             b.tag.Tags("rag-api-role"),
 		}},
 	})
+}
+
+// podIdentity binds rag-api's service account on the referenced Cluster to
+// the role: the association lives in the cluster's region (its Network's),
+// which need not be the index's, and names the EKS cluster the Cluster XR
+// composes.
+func (b *builder) podIdentity() error {
 	p := b.spec.PodIdentity
 	if p == nil {
-		return
+		return nil
+	}
+	ns := cmp.Or(p.ClusterRef.Namespace, b.req.XR.Resource.GetNamespace())
+	cl, ok, err := b.out.Resolve(b.req, compose.Reference{Key: "cluster", Kind: "Cluster", Namespace: ns, Name: p.ClusterRef.Name, Field: "spec.podIdentity.clusterRef.name"})
+	if !ok || err != nil {
+		return err
+	}
+	netName, _, _ := unstructured.NestedString(cl.Object, "spec", "networkRef", "name")
+	net, ok, err := network.Resolve(b.out, b.req, "cluster-network", ns, netName, "spec.podIdentity.clusterRef.name")
+	if !ok || err != nil {
+		return err
 	}
 	b.out.Add("rag-api-pod-identity", &eks.PodIdentityAssociation{
 		ObjectMeta: compose.Meta(b.req.XR, "rag-api-pod-identity", nil),
 		Spec: eks.PodIdentityAssociationSpec{ForProvider: eks.PodIdentityAssociationParameters_2{
-			Region: b.region(), ClusterName: compose.Ptr(p.ClusterName),
+			Region: compose.Ptr(net.Region), ClusterName: compose.Ptr(cluster.EKSName(ns, p.ClusterRef.Name)),
 			Namespace: compose.Ptr(p.Namespace), ServiceAccount: compose.Ptr(p.ServiceAccount),
 			RoleArnSelector: ref("rag-api-role"), Tags: b.tag.Tags("rag-api-pod-identity"),
 		}},
 	})
+	return nil
 }
 
 // crossRegionPrefixes are the geography prefixes of system-defined

@@ -44,7 +44,11 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	b.index()
 	b.sources()
 	b.ragAPIAccess()
+	if err := b.podIdentity(); err != nil {
+		return nil, err
+	}
 	b.ragAPIConfig()
+	b.usages()
 	b.status()
 	return b.out, nil
 }
@@ -105,6 +109,16 @@ func (b *builder) index() {
 			Tags: b.tag.Tags("index"),
 		}},
 	})
+}
+
+// usages keep the index key until the index encrypted with it is gone:
+// deleting the KnowledgeBase must not schedule the key's deletion under an
+// index (or its final sync) that still uses it.
+func (b *builder) usages() {
+	if _, ok := b.out.Resources["index"]; ok {
+		b.out.Use(b.req, compose.Dependency{Of: "index-key", OfKind: kms.Key_GroupVersionKind, By: "index", ByKind: kendra.Index_GroupVersionKind,
+			Reason: "the index is encrypted with this key"})
+	}
 }
 
 func (b *builder) status() {

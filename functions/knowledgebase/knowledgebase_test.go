@@ -3,6 +3,7 @@ package knowledgebase
 import (
 	"context"
 	"encoding/json"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"os"
 	"slices"
 	"strings"
@@ -54,6 +55,19 @@ func with(path string, v any) map[string]any {
 	return s
 }
 
+// platformCluster is the Cluster rag-api runs on (another namespace, in
+// Seoul) and its Network, as Crossplane returns them when asked.
+var platformCluster = map[string][]resource.Required{
+	"cluster": {{Resource: &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "platform.unsilo.dev/v1alpha1", "kind": "Cluster", "metadata": map[string]any{"name": "tools", "namespace": "platform"},
+		"spec": map[string]any{"networkRef": map[string]any{"name": "platform"}},
+	}}}},
+	"cluster-network": {{Resource: &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "platform.unsilo.dev/v1alpha1", "kind": "Network", "metadata": map[string]any{"name": "platform", "namespace": "platform"},
+		"spec": map[string]any{"region": "ap-northeast-2"},
+	}}}},
+}
+
 func compose1(t *testing.T, spec map[string]any, observed map[string]map[string]any) *compose.Result {
 	t.Helper()
 	obs := map[resource.Name]resource.ObservedComposed{}
@@ -62,7 +76,7 @@ func compose1(t *testing.T, spec map[string]any, observed map[string]map[string]
 		_ = cd.SetValue("status.atProvider", at)
 		obs[resource.Name(name)] = resource.ObservedComposed{Resource: cd}
 	}
-	res, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("KnowledgeBase", "knowledge", "handbook", spec), Observed: obs})
+	res, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("KnowledgeBase", "knowledge", "handbook", spec), Observed: obs, Required: platformCluster})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +212,7 @@ func resources(r any) []string {
 func TestRagAPIAccess(t *testing.T) {
 	spec := with("bedrock.modelArns", []any{haiku, sonnet})
 	spec["bedrock"].(map[string]any)["guardrailArn"] = guardrl
-	spec["podIdentity"] = map[string]any{"clusterName": "unsilo-dev"}
+	spec["podIdentity"] = map[string]any{"clusterRef": map[string]any{"name": "tools", "namespace": "platform"}}
 	res := compose1(t, spec, map[string]map[string]any{"index-key": {"arn": keyARN}, "index": {"arn": idxARN, "id": "0f1e"}})
 	p := ragPolicy(t, res)
 
@@ -239,6 +253,16 @@ func TestRagAPIAccess(t *testing.T) {
 	if ns, _ := cd.GetString("spec.forProvider.namespace"); ns != "knowledge" {
 		t.Errorf("association namespace %q, want the default knowledge", ns)
 	}
+	// The cluster the Cluster XR platform/tools composes, in its region.
+	if n, _ := cd.GetString("spec.forProvider.clusterName"); n != "platform-tools-eks" {
+		t.Errorf("association names cluster %q, want platform-tools-eks (what Cluster platform/tools creates)", n)
+	}
+	if r, _ := cd.GetString("spec.forProvider.region"); r != "ap-northeast-2" {
+		t.Errorf("association in %q, want the cluster's region ap-northeast-2", r)
+	}
+	if sel := res.Require["cluster"]; sel.Namespace != "platform" || sel.Name != "tools" {
+		t.Errorf("requirement %+v, want Cluster platform/tools", sel)
+	}
 	if got := res.Status["indexId"]; got != "0f1e" {
 		t.Errorf("status.indexId %v", got)
 	}
@@ -256,5 +280,34 @@ func TestRagAPIAccess(t *testing.T) {
 	}
 	if _, ok := ragPolicy(t, res)["SearchIndex"]; ok {
 		t.Error("Kendra access granted before the index exists")
+	}
+}
+
+// TestConnectorsMapPrincipals: a connector that crawls ACLs writes
+// principal mappings into the index; a plain S3 source does not.
+func TestConnectorsMapPrincipals(t *testing.T) {
+	spec := with("sources.googleDrive", map[string]any{"secretArn": drive})
+	res := compose1(t, spec, map[string]map[string]any{"index-key": {"arn": keyARN}, "index": {"arn": idxARN, "id": "0f1e"}})
+	cases := map[string]struct {
+		reason string
+		role   string
+		want   bool
+	}{
+		"Drive": {"Google Drive crawls ACLs (isCrawlAcl)", "source-google-drive-role", true},
+		"S3":    {"S3 without an ACL file maps no principals", "source-s3-role", false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r, ok := res.Resources[resource.Name(tc.role)]
+			if !ok {
+				t.Fatalf("no %s", tc.role)
+			}
+			cd, _ := composed.From(r)
+			p, _ := cd.GetString("spec.forProvider.inlinePolicy[0].policy")
+			got := strings.Contains(p, `"kendra:PutPrincipalMapping"`) && strings.Contains(p, idxARN)
+			if got != tc.want {
+				t.Errorf("%s: PutPrincipalMapping on the index = %v, want %v: %s", tc.reason, got, tc.want, p)
+			}
+		})
 	}
 }

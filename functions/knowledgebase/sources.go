@@ -63,8 +63,15 @@ func (b *builder) template(kind, secret string) *kendra.ConfigurationParameters 
 
 func (b *builder) source(name, typ string, c Common, cfg *kendra.ConfigurationParameters, read map[string]any) {
 	role := "source-" + name + "-role"
-	statements := []map[string]any{{"Sid": "IndexDocuments", "Effect": "Allow", "Action": []string{"kendra:BatchPutDocument", "kendra:BatchDeleteDocument"}, "Resource": "*",
-		"Condition": map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/unsilo:composite": *b.tag.Tags("index")["unsilo:composite"]}}}}
+	index := b.req.AtProvider("index", "arn") // sources are composed once the index exists
+	statements := []map[string]any{{"Sid": "IndexDocuments", "Effect": "Allow", "Action": []string{"kendra:BatchPutDocument", "kendra:BatchDeleteDocument"}, "Resource": index}}
+	if typ == "TEMPLATE" {
+		// Template connectors crawl ACLs (isCrawlAcl, the identity crawler):
+		// they write each user's and group's memberships into the index.
+		statements = append(statements, map[string]any{"Sid": "MapPrincipals", "Effect": "Allow", "Resource": index, "Action": []string{
+			"kendra:PutPrincipalMapping", "kendra:DeletePrincipalMapping", "kendra:ListGroupsOlderThanOrderingId", "kendra:DescribePrincipalMapping",
+		}})
+	}
 	if read != nil {
 		statements = append(statements, read)
 	}

@@ -70,7 +70,10 @@ type Bedrock struct {
 
 // PodIdentity binds rag-api's service account to the role.
 type PodIdentity struct {
-	ClusterName    string `json:"clusterName"`
+	ClusterRef struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"clusterRef"`
 	Namespace      string `json:"namespace"`
 	ServiceAccount string `json:"serviceAccount"`
 }
@@ -137,6 +140,9 @@ func (s *Spec) validate() error {
 	}
 	if s.Environment == "prod" && s.Edition == "DEVELOPER_EDITION" {
 		return compose.Invalid("spec.edition", s.Edition, "the developer edition has no SLA and caps documents; prod needs ENTERPRISE_EDITION or GEN_AI_ENTERPRISE_EDITION")
+	}
+	if p := s.PodIdentity; p != nil && p.ClusterRef.Name == "" {
+		return compose.Invalid("spec.podIdentity.clusterRef.name", nil, "required: the Cluster XR rag-api runs on")
 	}
 	if len(s.commons()) == 0 {
 		return compose.Invalid("spec.sources", nil, "at least one source (s3, googleDrive, gmail, webCrawler)")

@@ -13,6 +13,7 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
 	"github.com/crossplane/function-sdk-go/response"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/unsilo/unsilo/functions/compose"
 )
@@ -106,10 +107,11 @@ func (s *Server) compose(ctx context.Context, req *fnv1.RunFunctionRequest, rsp 
 		if err != nil {
 			return fmt.Errorf("cannot convert desired resource %q: %w", name, err)
 		}
+		pruneNulls(st)
 		r := &fnv1.Resource{Resource: st}
 		if prev, ok := rsp.Desired.Resources[string(name)]; ok && prev.GetReady() != fnv1.Ready_READY_UNSPECIFIED {
 			r.Ready = prev.GetReady() // an earlier pipeline step decided; do not overrule it
-		} else if o, ok := observed[name]; ok && (res.ReadyWhenObserved[name] || compose.IsReady(o)) {
+		} else if o, ok := observed[name]; ok && (res.ReadyWhenObserved[name] || compose.ReadyWhenObserved(obj) || compose.IsReady(o)) {
 			r.Ready = fnv1.Ready_READY_TRUE
 		}
 		rsp.Desired.Resources[string(name)] = r
@@ -137,7 +139,11 @@ func setRequirements(rsp *fnv1.RunFunctionResponse, namespace string, req map[st
 	}
 	rs := make(map[string]*fnv1.ResourceSelector, len(req))
 	for k, sel := range req {
-		s := &fnv1.ResourceSelector{ApiVersion: sel.APIVersion, Kind: sel.Kind, Namespace: &namespace}
+		ns := namespace
+		if sel.Namespace != "" {
+			ns = sel.Namespace
+		}
+		s := &fnv1.ResourceSelector{ApiVersion: sel.APIVersion, Kind: sel.Kind, Namespace: &ns}
 		if sel.Name != "" {
 			s.Match = &fnv1.ResourceSelector_MatchName{MatchName: sel.Name}
 		} else {
@@ -146,4 +152,25 @@ func setRequirements(rsp *fnv1.RunFunctionResponse, namespace string, req map[st
 		rs[k] = s
 	}
 	rsp.Requirements = &fnv1.Requirements{Resources: rs}
+}
+
+// pruneNulls drops null fields. A provider struct's required-tagged
+// pointer left nil (a field set in initProvider instead, such as a node
+// group's desiredSize) encodes as null; the API server prunes it anyway,
+// and a desired state that says nothing about a field is what we mean.
+func pruneNulls(s *structpb.Struct) {
+	for k, v := range s.GetFields() {
+		switch x := v.GetKind().(type) {
+		case *structpb.Value_NullValue:
+			delete(s.Fields, k)
+		case *structpb.Value_StructValue:
+			pruneNulls(x.StructValue)
+		case *structpb.Value_ListValue:
+			for _, e := range x.ListValue.GetValues() {
+				if st := e.GetStructValue(); st != nil {
+					pruneNulls(st)
+				}
+			}
+		}
+	}
 }

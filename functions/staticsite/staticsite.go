@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	cloudcontrol "github.com/upbound/provider-aws/v2/apis/namespaced/cloudcontrol/v1beta1"
 	cloudfront "github.com/upbound/provider-aws/v2/apis/namespaced/cloudfront/v1beta1"
 	s3 "github.com/upbound/provider-aws/v2/apis/namespaced/s3/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,7 +22,7 @@ func (API) Kind() string { return "StaticSite" }
 
 // AddToScheme implements compose.API.
 func (API) AddToScheme(s *runtime.Scheme) error {
-	return compose.AddToScheme(s, s3.AddToScheme, cloudfront.AddToScheme)
+	return compose.AddToScheme(s, s3.AddToScheme, cloudfront.AddToScheme, cloudcontrol.AddToScheme)
 }
 
 // cachingOptimized is AWS's managed cache policy for static content.
@@ -44,6 +45,9 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	b.bucket()
 	b.distribution()
 	if err := b.bucketPolicy(); err != nil {
+		return nil, err
+	}
+	if err := b.accessLogs(); err != nil {
 		return nil, err
 	}
 	b.status()
@@ -150,12 +154,7 @@ func (b *builder) distribution() {
 				RestrictionType: compose.Ptr("none"),
 			}},
 			ViewerCertificate: cert,
-			LoggingConfig: &cloudfront.LoggingConfigParameters{
-				Bucket:         compose.Ptr(b.spec.AccessLogs.Bucket + ".s3.amazonaws.com"),
-				Prefix:         compose.Ptr(b.spec.AccessLogs.Prefix),
-				IncludeCookies: compose.Ptr(false),
-			},
-			Tags: b.tag.Tags("distribution"),
+			Tags:              b.tag.Tags("distribution"),
 		}},
 	})
 }

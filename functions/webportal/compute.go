@@ -37,6 +37,7 @@ func (b *builder) compute() {
 			PolicyArn: compose.Ptr(ssmPolicy), RoleSelector: ref("instance-role"),
 		}},
 	})
+	b.databaseSecretAccess()
 	b.out.Add("instance-profile", &iam.InstanceProfile{
 		ObjectMeta: b.meta("instance-profile"),
 		Spec: iam.InstanceProfileSpec{ForProvider: iam.InstanceProfileParameters{
@@ -79,22 +80,33 @@ func (b *builder) compute() {
 		v := b.tag.Tags("instance")[k]
 		tags = append(tags, autoscaling.TagParameters{Key: compose.Ptr(k), Value: v, PropagateAtLaunch: compose.Ptr(true)})
 	}
+	// The group launches from the template's current version number: "$Latest"
+	// is what AWS stores but never a change the provider sees, so a new
+	// template version would never start the instance refresh below.
+	version := b.req.AtProviderNumber("launch-template", "latestVersion")
+	if version == "" {
+		return // the group and what hangs off it wait for the template
+	}
 	b.out.Add("asg", &autoscaling.AutoscalingGroup{
 		ObjectMeta: b.meta("asg"),
-		Spec: autoscaling.AutoscalingGroupSpec{ForProvider: autoscaling.AutoscalingGroupParameters{
-			Region:                    b.regionPtr(),
-			MinSize:                   compose.Ptr(float64(in.Min)),
-			MaxSize:                   compose.Ptr(float64(in.Max)),
-			DesiredCapacity:           compose.Ptr(float64(in.Desired)),
-			VPCZoneIdentifierSelector: b.subnets("private"),
-			HealthCheckType:           compose.Ptr("ELB"),
-			HealthCheckGracePeriod:    compose.Ptr(120.0),
-			LaunchTemplate: &autoscaling.LaunchTemplateParameters{
-				IDSelector: ref("launch-template"), Version: compose.Ptr("$Latest"),
+		Spec: autoscaling.AutoscalingGroupSpec{
+			ForProvider: autoscaling.AutoscalingGroupParameters{
+				Region:                    b.regionPtr(),
+				MinSize:                   compose.Ptr(float64(in.Min)),
+				MaxSize:                   compose.Ptr(float64(in.Max)),
+				VPCZoneIdentifierSelector: b.subnets("private"),
+				HealthCheckType:           compose.Ptr("ELB"),
+				HealthCheckGracePeriod:    compose.Ptr(120.0),
+				LaunchTemplate: &autoscaling.LaunchTemplateParameters{
+					IDSelector: ref("launch-template"), Version: compose.Ptr(version),
+				},
+				InstanceRefresh: &autoscaling.InstanceRefreshParameters{Strategy: compose.Ptr("Rolling")},
+				Tag:             tags,
 			},
-			InstanceRefresh: &autoscaling.InstanceRefreshParameters{Strategy: compose.Ptr("Rolling")},
-			Tag:             tags,
-		}},
+			// Target tracking owns the desired capacity once the group
+			// runs: set at creation only, so a poll never undoes scaling.
+			InitProvider: autoscaling.AutoscalingGroupInitParameters{DesiredCapacity: compose.Ptr(float64(in.Desired))},
+		},
 	})
 	b.out.Add("asg-target-group", &autoscaling.Attachment{
 		ObjectMeta: b.meta("asg-target-group"),
@@ -116,4 +128,36 @@ func (b *builder) compute() {
 			},
 		}},
 	})
+}
+
+// databaseSecretAccess lets the instances read the master user secret RDS
+// created and rotates (ManageMasterUserPassword), once RDS reports its ARN:
+// the application reads its credentials at start, never from git.
+func (b *builder) databaseSecretAccess() {
+	arn := b.databaseSecretARN()
+	if arn == "" {
+		return
+	}
+	doc, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []map[string]any{{
+		"Sid": "ReadDatabaseSecret", "Effect": "Allow",
+		"Action": []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, "Resource": arn,
+	}}})
+	b.out.Add("instance-role-db-secret", &iam.RolePolicy{
+		ObjectMeta: b.meta("instance-role-db-secret"),
+		Spec: iam.RolePolicySpec{ForProvider: iam.RolePolicyParameters{
+			Policy: compose.Ptr(string(doc)), RoleSelector: ref("instance-role"),
+		}},
+	})
+}
+
+func (b *builder) databaseSecretARN() string {
+	o, ok := b.req.Observed["database"]
+	if !ok || o.Resource == nil {
+		return ""
+	}
+	v, err := o.Resource.GetString("status.atProvider.masterUserSecret[0].secretArn")
+	if err != nil {
+		return ""
+	}
+	return v
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/network"
 )
 
 // API composes WebPortal XRs.
@@ -42,10 +43,11 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 		return nil, err
 	}
 	out := compose.NewResult()
-	region, ok, err := out.NetworkRegion(req, spec.NetworkRef.Name, "spec.networkRef.name")
+	net, ok, err := network.Resolve(out, req, "network", "", spec.NetworkRef.Name, "spec.networkRef.name")
 	if err != nil || !ok {
 		return out, err // not fetched yet: Crossplane calls again with the Network
 	}
+	region := net.Region
 	if !spec.HTTPS.AllowHTTPOnly && certRegion(spec.HTTPS.CertificateARN) != region {
 		return nil, compose.Invalid("spec.https.certificateArn", spec.HTTPS.CertificateARN,
 			"the ALB needs a certificate from its own region %s, not %s", region, certRegion(spec.HTTPS.CertificateARN))
@@ -56,6 +58,7 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	b.compute()
 	b.database()
 	b.firewall()
+	out.UseComposite(req, "Network", spec.NetworkRef.Name, "the portal's load balancer, instances and database live in the Network's subnets")
 	b.status()
 	return out, nil
 }
@@ -94,6 +97,9 @@ func (b *builder) status() {
 	}
 	if v := b.req.AtProvider("asg", "id"); v != "" {
 		st["autoscalingGroupName"] = v
+	}
+	if v := b.databaseSecretARN(); v != "" {
+		st["databaseSecretArn"] = v
 	}
 	st["network"] = b.spec.NetworkRef.Name
 }

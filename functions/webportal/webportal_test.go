@@ -3,6 +3,7 @@ package webportal
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/crossplane/function-sdk-go/resource"
@@ -36,14 +37,14 @@ func set(s map[string]any, path []string, v any) map[string]any {
 	return s
 }
 
-var network = []resource.Required{{Resource: &unstructured.Unstructured{Object: map[string]any{
+var theNetwork = []resource.Required{{Resource: &unstructured.Unstructured{Object: map[string]any{
 	"apiVersion": "platform.unsilo.dev/v1alpha1", "kind": "Network",
 	"metadata": map[string]any{"name": "net", "namespace": "shop"},
 	"spec":     map[string]any{"region": "ap-northeast-2"},
 }}}}
 
 func withNetwork(spec map[string]any) *compose.Request {
-	return &compose.Request{XR: xr(spec), Required: map[string][]resource.Required{"network": network}}
+	return &compose.Request{XR: xr(spec), Required: map[string][]resource.Required{"network": theNetwork}}
 }
 
 func TestAsksForTheNetworkFirst(t *testing.T) {
@@ -103,7 +104,7 @@ func TestComposes(t *testing.T) {
 		}
 		kinds[cd.GetKind()]++
 	}
-	want := map[string]int{"LB": 1, "LBListener": 2, "LBTargetGroup": 1, "LaunchTemplate": 1, "AutoscalingGroup": 1, "Instance": 1, "WebACL": 1, "SecurityGroup": 3}
+	want := map[string]int{"LB": 1, "LBListener": 2, "LBTargetGroup": 1, "LaunchTemplate": 1, "AutoscalingGroup": 0, "Instance": 1, "WebACL": 1, "SecurityGroup": 3}
 	for k, n := range want {
 		if kinds[k] != n {
 			t.Errorf("%d %s, want %d (all: %v)", kinds[k], k, n, kinds)
@@ -111,6 +112,9 @@ func TestComposes(t *testing.T) {
 	}
 	if _, ok := res.Resources["waf-alb"]; ok {
 		t.Error("the WAF association needs the ALB's ARN; it must wait until the ALB exists")
+	}
+	if _, ok := res.Resources["asg"]; ok {
+		t.Error("the group needs the launch template's version number; it must wait for the template")
 	}
 	http, _ := composed.From(res.Resources["listener-http"])
 	if typ, _ := http.GetString("spec.forProvider.defaultAction[0].type"); typ != "redirect" {
@@ -136,5 +140,44 @@ func TestWAFAssociationOnceALBExists(t *testing.T) {
 	}
 	if res.Status["albDnsName"] != "x.elb.amazonaws.com" {
 		t.Errorf("status = %v", res.Status)
+	}
+}
+
+// TestSettlesOnceRunning: the group pins the template's version number (a
+// new version starts the instance refresh), target tracking owns the
+// desired capacity, and the instances may read the RDS-managed secret.
+func TestSettlesOnceRunning(t *testing.T) {
+	req := withNetwork(base())
+	lt, db := composed.New(), composed.New()
+	_ = lt.SetValue("status.atProvider", map[string]any{"latestVersion": 4.0})
+	secret := "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!db-1234-AbCdEf"
+	_ = db.SetValue("status.atProvider", map[string]any{"masterUserSecret": []any{map[string]any{"secretArn": secret}}})
+	req.Observed = map[resource.Name]resource.ObservedComposed{"launch-template": {Resource: lt}, "database": {Resource: db}}
+	res, err := API{}.Compose(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asg, err := composed.From(res.Resources["asg"])
+	if err != nil {
+		t.Fatalf("no group once the template exists: %v", err)
+	}
+	if v, _ := asg.GetString("spec.forProvider.launchTemplate.version"); v != "4" {
+		t.Errorf("version %q, want the template's number 4", v)
+	}
+	if _, err := asg.GetValue("spec.forProvider.desiredCapacity"); err == nil {
+		t.Error("desiredCapacity in forProvider: every poll would undo target tracking")
+	}
+	if n, _ := asg.GetInteger("spec.initProvider.desiredCapacity"); n != 2 {
+		t.Errorf("initProvider desiredCapacity %d, want 2", n)
+	}
+	pol, err := composed.From(res.Resources["instance-role-db-secret"])
+	if err != nil {
+		t.Fatalf("no secret access: %v", err)
+	}
+	if p, _ := pol.GetString("spec.forProvider.policy"); !strings.Contains(p, secret) || !strings.Contains(p, "secretsmanager:GetSecretValue") {
+		t.Errorf("policy %s", p)
+	}
+	if res.Status["databaseSecretArn"] != secret {
+		t.Errorf("status %v", res.Status)
 	}
 }

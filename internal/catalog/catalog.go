@@ -159,3 +159,26 @@ func (c *Catalog) Plurals() map[string]string {
 	}
 	return out
 }
+
+// PlatformFile is the example that describes the platform's own Network and
+// Cluster (namespace platform): team claims may reference them (rag-api's
+// KnowledgeBase binds to Cluster platform/tools), so a team's world sees
+// them as the control plane would.
+const PlatformFile = "compositions/cluster/examples/prod.yaml"
+
+// Platform returns the objects of PlatformFile under root.
+func Platform(root string) ([]unstructured.Unstructured, error) {
+	objs, err := manifest.ReadFile(filepath.Join(root, PlatformFile))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]unstructured.Unstructured, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, *o.Unstructured)
+	}
+	return out, nil
+}
+
+// IsExampleWorld reports whether a World is an example file, which stands
+// alone; team worlds also see the platform's objects (Platform).
+func IsExampleWorld(world string) bool { return filepath.Base(filepath.Dir(world)) == "examples" }

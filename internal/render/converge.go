@@ -57,6 +57,13 @@ func observeAll(desired []unstructured.Unstructured) []unstructured.Unstructured
 			at[f] = Unknown
 		}
 		at["certificateAuthority"] = []any{map[string]any{"data": Unknown}}
+		// A launch template's version number, which node groups and Auto
+		// Scaling groups pin.
+		at["latestVersion"] = Unknown
+		// Cloud Control resources report their properties as JSON.
+		if strings.HasPrefix(o.GetAPIVersion(), "cloudcontrol.") {
+			at["properties"] = `{"Arn":"` + Unknown + `"}`
+		}
 		_ = unstructured.SetNestedMap(o.Object, at, "status", "atProvider")
 		_ = unstructured.SetNestedSlice(o.Object, []any{map[string]any{
 			"type": "Ready", "status": "True", "reason": "Available", "lastTransitionTime": "2024-01-01T00:00:00Z",

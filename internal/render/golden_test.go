@@ -23,8 +23,20 @@ var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite the 
 
 const repo = "../.."
 
-// renderExample renders every XR of an example file in-process.
+// renderExample renders every XR of an example file in-process once, as
+// crossplane render does (the fidelity test compares the two).
 func renderExample(t *testing.T, fn render.Runner, cat *catalog.Catalog, file string) []byte {
+	return renderFile(t, fn, cat, file, render.Render)
+}
+
+// renderConverged renders every XR of an example file to convergence: the
+// golden files hold everything the XR will own once AWS has answered.
+func renderConverged(t *testing.T, fn render.Runner, cat *catalog.Catalog, file string) []byte {
+	return renderFile(t, fn, cat, file, render.Converge)
+}
+
+func renderFile(t *testing.T, fn render.Runner, cat *catalog.Catalog, file string,
+	run func(context.Context, render.Runner, render.Input) (*render.Output, error)) []byte {
 	t.Helper()
 	objs, err := manifest.ReadFile(file)
 	if err != nil {
@@ -39,7 +51,7 @@ func renderExample(t *testing.T, fn render.Runner, cat *catalog.Catalog, file st
 		if !cat.IsXR(o.Unstructured) {
 			continue
 		}
-		out, err := render.Render(context.Background(), fn, render.Input{XR: o.Unstructured, Available: avail})
+		out, err := run(context.Background(), fn, render.Input{XR: o.Unstructured, Available: avail})
 		if err != nil {
 			t.Fatalf("%s: %v", o.Where(), err)
 		}
@@ -83,7 +95,7 @@ func TestGolden(t *testing.T) {
 	fn := newServer(t)
 	for _, file := range ex {
 		t.Run(filepath.Base(filepath.Dir(filepath.Dir(file)))+"/"+filepath.Base(file), func(t *testing.T) {
-			got := renderExample(t, fn, cat, file)
+			got := renderConverged(t, fn, cat, file)
 			golden := catalog.GoldenPath(file)
 			if *update {
 				if err := os.WriteFile(golden, got, 0o644); err != nil {

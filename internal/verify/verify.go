@@ -46,6 +46,9 @@ func (c *Checker) Run(ctx context.Context, xrFiles, overlays []string) (*Report,
 			avail[catalog.World(f)] = append(avail[catalog.World(f)], *o.Unstructured)
 		}
 	}
+	if err := c.withPlatform(avail); err != nil {
+		return nil, err
+	}
 	names := map[string]*claimed{}
 	for _, f := range xrFiles {
 		if objs, ok := files[f]; ok {
@@ -109,6 +112,7 @@ func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.
 			}
 		}
 		c.checkComposed(ctx, r, o, out)
+		c.checkAWS(r, o, out)
 	}
 	return nil
 }
@@ -232,3 +236,17 @@ func relative(root, p string) string {
 }
 
 func objectID(u *unstructured.Unstructured) string { return manifest.ID(u) }
+
+// withPlatform lets every team world see the platform's own XRs.
+func (c *Checker) withPlatform(worlds map[string][]unstructured.Unstructured) error {
+	platform, err := catalog.Platform(c.Root)
+	if err != nil {
+		return err
+	}
+	for w := range worlds {
+		if !catalog.IsExampleWorld(w) {
+			worlds[w] = append(worlds[w], platform...)
+		}
+	}
+	return nil
+}

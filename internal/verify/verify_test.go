@@ -274,7 +274,7 @@ func TestKubeconfigSecretNameClash(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Join(lines(r), "\n")
-	want := "name-clash.yaml:16: Secret/platform/tools-kubeconfig: metadata.name: Secret platform/tools-kubeconfig is also Cluster/platform/tools -> kubeconfig; one would overwrite the other [name-clash]"
+	want := "name-clash.yaml:17: Secret/platform/tools-kubeconfig: metadata.name: Secret platform/tools-kubeconfig is also Cluster/platform/tools -> kubeconfig; one would overwrite the other [name-clash]"
 	if !strings.Contains(got, want) {
 		t.Errorf("want %q in:\n%s", want, got)
 	}

@@ -1,0 +1,29 @@
+package verify
+
+import (
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/unsilo/unsilo/internal/manifest"
+	"github.com/unsilo/unsilo/internal/render"
+)
+
+// awsCheck is one class of what AWS would refuse or never settle, judged on
+// an XR's converged render. Each lives in its own file with its own test.
+type awsCheck func(c *Checker, xr manifest.Object, out *render.Output) []Finding
+
+// awsChecks run on every converged XR (verifyObjects calls checkAWS).
+var awsChecks = []awsCheck{checkRegions, checkSettling, checkReadiness, checkDeletion}
+
+func (c *Checker) checkAWS(r *Report, xr manifest.Object, out *render.Output) {
+	for _, check := range awsChecks {
+		for _, f := range check(c, xr, out) {
+			f.File, f.Line = xr.File, xr.Line
+			r.add(f)
+		}
+	}
+}
+
+// composedFinding names a composed resource the way the other checks do.
+func composedFinding(xr manifest.Object, cd *unstructured.Unstructured, field, reason, rule string) Finding {
+	return Finding{Object: xr.ID() + " -> " + cd.GetKind() + " " + cd.GetAnnotations()[render.AnnotationResourceName], Field: field, Reason: reason, Rule: rule}
+}
