@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/unsilo/unsilo/apps/log-shipper/athena"
-	"github.com/unsilo/unsilo/apps/log-shipper/queries"
 	"github.com/unsilo/unsilo/apps/log-shipper/query"
+	"github.com/unsilo/unsilo/contracts/lake/queries"
 )
 
 func queryCmd() *cobra.Command {

@@ -8,8 +8,8 @@ import (
 	glue "github.com/upbound/provider-aws/v2/apis/namespaced/glue/v1beta1"
 	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/queries"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/queries"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 	"github.com/unsilo/unsilo/functions/compose"
 )
 

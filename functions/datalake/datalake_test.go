@@ -18,8 +18,8 @@ import (
 	glue "github.com/upbound/provider-aws/v2/apis/namespaced/glue/v1beta1"
 	s3 "github.com/upbound/provider-aws/v2/apis/namespaced/s3/v1beta1"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/queries"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/queries"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 	"github.com/unsilo/unsilo/functions/compose"
 	"github.com/unsilo/unsilo/functions/compose/composetest"
 )

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // Options control generation.

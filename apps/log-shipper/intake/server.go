@@ -17,7 +17,7 @@ import (
 
 	"github.com/unsilo/unsilo/apps/log-shipper/lake"
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // Config of the intake.

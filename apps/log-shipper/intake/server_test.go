@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/unsilo/unsilo/apps/log-shipper/lake"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 const fourLines = `{"date":1764324000.5,"log":"ERROR boom","stream":"stderr","kubernetes":{"pod_name":"api-1","namespace_name":"shop"}}

@@ -22,7 +22,7 @@ import (
 
 	"github.com/unsilo/unsilo/apps/log-shipper/gen"
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 func genFile(t testing.TB, dir, name, typ string, lines, badEvery int) string {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // CloudFront parses CloudFront standard (legacy) access logs: tab separated,

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // CloudTrail parses CloudTrail log files: {"Records":[event, ...]} as

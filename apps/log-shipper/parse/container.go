@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // Container parses container log records as Fluent Bit's http output posts

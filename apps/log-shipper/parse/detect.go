@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // Detect guesses the source of a file from its first bytes (already

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // seed adds every testdata file of a source, whole and line by line.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // MaxDocument bounds formats that are parsed as a whole document

@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // MaxLine is the longest line accepted (longer lines are quarantined).

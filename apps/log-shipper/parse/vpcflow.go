@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // vpcDefaultFields is the default (version 2) format, used when a file has

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/queries"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/queries"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // albRows writes one Parquet file of n synthetic ALB records (every schema

@@ -11,7 +11,7 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // Engine is an in-memory DuckDB with the lake's views.

@@ -12,8 +12,8 @@ import (
 	"github.com/unsilo/unsilo/apps/log-shipper/gen"
 	"github.com/unsilo/unsilo/apps/log-shipper/lake"
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
-	"github.com/unsilo/unsilo/apps/log-shipper/queries"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/queries"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // row is one expected answer row, rendered like the DuckDB result.

@@ -1,9 +1,9 @@
-// Package schema defines, once, the columns of every log source that
-// log-shipper ingests: the parsers fill records in this column order, the
-// Parquet writer derives its file schema from it, and the Athena DDL is
-// generated from it. It depends on the standard library only, so another
-// module (e.g. a Crossplane composition function generating Glue tables)
-// can import it cheaply.
+// Package schema defines, once, the columns of every log source in the
+// lake: log-shipper's parsers fill records in this column order, its
+// Parquet writer derives the file schema from it and its ddl command renders
+// the Athena DDL; the DataLake composition function builds the Glue tables
+// from the same definitions. It is a contract (contracts/README.md): the
+// standard library only, no shared state.
 package schema
 
 import (
