@@ -55,6 +55,9 @@ func (p *Container) ParseObject(b []byte) (schema.Record, error) {
 	if err != nil {
 		return schema.Record{}, fmt.Errorf("container: %w", err)
 	}
+	if err := foreignRecord(o); err != nil {
+		return schema.Record{}, err
+	}
 	s := p.src
 	rec := s.NewRecord()
 	set := func(col string, val schema.Value) { rec.Values[s.MustIndex(col)] = val }
@@ -102,6 +105,20 @@ func (p *Container) ParseObject(b []byte) (schema.Record, error) {
 	}
 	set("extra_fields", o.extra(containerKnown))
 	return rec, nil
+}
+
+// foreignRecord rejects a record that is another source's log: every JSON
+// object with a time key would otherwise pass as a container record.
+func foreignRecord(o object) error {
+	switch {
+	case o["webaclId"] != nil && o["action"] != nil:
+		return fmt.Errorf("container: a WAF log record (webaclId, action), not a container log")
+	case o["eventVersion"] != nil && o["eventSource"] != nil:
+		return fmt.Errorf("container: a CloudTrail event (eventVersion, eventSource), not a container log")
+	case o["Records"] != nil:
+		return fmt.Errorf("container: a CloudTrail log file (Records), not a container log")
+	}
+	return nil
 }
 
 // levelOf finds a level in a log line: a "level" key of a JSON payload, a
