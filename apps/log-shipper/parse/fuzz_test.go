@@ -5,7 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-		"testing"
+	"testing"
 
 	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
