@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/unsilo/unsilo/apps/log-shipper/delta"
 	"github.com/unsilo/unsilo/apps/log-shipper/lake"
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
 	"github.com/unsilo/unsilo/contracts/lake/schema"
@@ -48,6 +49,7 @@ type Server struct {
 	cfg    Config
 	spool  *spool
 	parser parse.Parser
+	table  *delta.Table
 
 	mu      sync.Mutex // guards spool appends, pending and retry
 	pending []string   // acknowledged segments not yet in a batch
@@ -87,7 +89,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, spool: sp, parser: p, kick: make(chan struct{}, 1), stop: make(chan struct{})}, nil
+	return &Server{cfg: cfg, spool: sp, parser: p, table: delta.NewTable(cfg.Store, p.Source()),
+		kick: make(chan struct{}, 1), stop: make(chan struct{})}, nil
 }
 
 // Start replays the spool (re-committing interrupted batches with their
@@ -237,7 +240,7 @@ func (s *Server) Flush(ctx context.Context) error {
 // clears the segments from the spool.
 func (s *Server) commit(ctx context.Context, m manifest) (FlushResult, error) {
 	res := FlushResult{ID: m.ID, Segments: len(m.Segments)}
-	b := lake.NewBatch(s.cfg.Store, s.parser.Source(), schema.Container)
+	b := lake.NewBatch(s.cfg.Store, s.table, schema.Container)
 	defer b.Discard()
 	for _, seg := range m.Segments {
 		body, err := s.spool.read(seg)
@@ -248,11 +251,13 @@ func (s *Server) commit(ctx context.Context, m manifest) (FlushResult, error) {
 			return res, fmt.Errorf("parse %s: %w", seg, err)
 		}
 	}
-	objs, err := b.Commit(ctx, m.ID)
+	// The batch id is the input: a replayed batch recommits the same
+	// version (a no-op when the crash came after the commit).
+	c, err := b.Commit(ctx, "intake/"+m.ID, "batch")
 	if err != nil {
 		return res, err
 	}
-	res.Records, res.Quarantined, res.Objects = b.Records(), len(b.Quarantined()), objs
+	res.Records, res.Quarantined, res.Objects = b.Records(), len(b.Quarantined()), c.Objects
 	if err := s.spool.done(m); err != nil {
 		return res, err
 	}

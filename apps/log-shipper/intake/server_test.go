@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unsilo/unsilo/apps/log-shipper/delta"
 	"github.com/unsilo/unsilo/apps/log-shipper/lake"
 	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
@@ -96,15 +97,23 @@ func (e *env) waitFlush(t *testing.T) FlushResult {
 	return FlushResult{}
 }
 
-// lakeRecords counts container records and quarantine lines in the lake.
+// lakeRecords counts container records and quarantine lines in the lake;
+// every data file must be committed in the container table's Delta log.
 func lakeRecords(t *testing.T, dir string) (records int, quarantined int, objects int) {
 	t.Helper()
 	src, _ := schema.Lookup(schema.Container)
+	snap, err := delta.Load(context.Background(), &lake.LocalStore{Root: dir}, "source=container/")
+	if err != nil {
+		t.Fatal(err)
+	}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.Contains(p, ".staging") {
+		if err != nil || d.IsDir() || strings.Contains(p, ".staging") || strings.Contains(p, delta.LogDir) {
 			return err
 		}
 		objects++
+		if rel, _ := filepath.Rel(filepath.Join(dir, "source=container"), p); strings.HasSuffix(p, ".parquet") && snap.Files[filepath.ToSlash(rel)] == nil {
+			t.Fatalf("%s is not committed in the Delta log", p)
+		}
 		b, _ := os.ReadFile(p)
 		if strings.HasSuffix(p, ".jsonl") {
 			quarantined += bytes.Count(b, []byte("\n"))

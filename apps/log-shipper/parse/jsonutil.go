@@ -116,6 +116,17 @@ func lineAt(data []byte, off int64) int {
 	return bytes.Count(data[:off], []byte{'\n'}) + 1
 }
 
+// LimitError is an input over a per-input limit: the input is quarantined
+// whole and the run carries on.
+type LimitError struct {
+	What  string
+	Limit int64
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s larger than %d bytes (%d MiB), the most read whole", e.What, e.Limit, e.Limit>>20)
+}
+
 // readDocument reads a whole document, bounded by MaxDocument.
 func readDocument(r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxDocument+1))
@@ -123,7 +134,7 @@ func readDocument(r io.Reader) ([]byte, error) {
 		return data, &ReadError{Line: bytes.Count(data, []byte{'\n'}), Err: err}
 	}
 	if len(data) > MaxDocument {
-		return nil, fmt.Errorf("document larger than %d bytes", MaxDocument)
+		return nil, &LimitError{What: "JSON document", Limit: MaxDocument}
 	}
 	return data, nil
 }

@@ -1,0 +1,257 @@
+package lake
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/unsilo/unsilo/apps/log-shipper/delta"
+	"github.com/unsilo/unsilo/apps/log-shipper/parse"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
+)
+
+// Batch stages the records of one source into one Parquet file per
+// partition, plus the quarantined entries, until Commit puts them and
+// makes them visible in one Delta commit.
+type Batch struct {
+	store   Store
+	table   *delta.Table // nil when the source is unknown: quarantine only
+	source  string
+	parts   map[string]*partFile
+	records int64
+	bad     []parse.Bad
+	skips   map[string]int
+	codec   *zstd.Codec
+}
+
+type partFile struct {
+	dt, hour string
+	f        *os.File
+	bw       *bufio.Writer
+	rw       *rowWriter
+}
+
+// NewBatch starts a batch for a table (nil when the source is unknown:
+// only quarantine entries can be added).
+func NewBatch(store Store, table *delta.Table, source string) *Batch {
+	return &Batch{store: store, table: table, source: source, parts: map[string]*partFile{}, skips: map[string]int{}, codec: newCodec()}
+}
+
+func partitionKey(t time.Time) (key, dt, hour string) {
+	t = t.UTC()
+	dt, hour = t.Format("2006-01-02"), t.Format("15")
+	return "dt=" + dt + "/hour=" + hour, dt, hour
+}
+
+// Record implements parse.Emitter.
+func (s *Batch) Record(r schema.Record) error {
+	key, dt, hour := partitionKey(r.Time)
+	p, ok := s.parts[key]
+	if !ok {
+		f, err := os.CreateTemp(s.store.TempDir(), "part-*.parquet.tmp")
+		if err != nil {
+			return fmt.Errorf("create staging file: %w", err)
+		}
+		bw := bufio.NewWriterSize(f, 256<<10)
+		rw, err := newRowWriter(bw, s.table.Source, s.codec)
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return err
+		}
+		p = &partFile{dt: dt, hour: hour, f: f, bw: bw, rw: rw}
+		s.parts[key] = p
+	}
+	s.records++
+	return p.rw.write(r)
+}
+
+// Bad implements parse.Emitter.
+func (s *Batch) Bad(b parse.Bad) error {
+	s.bad = append(s.bad, b)
+	return nil
+}
+
+// Skipped implements parse.Skipper.
+func (s *Batch) Skipped(kind string) { s.skips[kind]++ }
+
+// Records is the number of records added.
+func (s *Batch) Records() int64 { return s.records }
+
+// Quarantined returns the quarantined entries added.
+func (s *Batch) Quarantined() []parse.Bad { return s.bad }
+
+// Skips returns the skipped lines (headers, directives) by kind.
+func (s *Batch) Skips() map[string]int { return s.skips }
+
+// Discard removes staged files (safe after Commit).
+func (s *Batch) Discard() {
+	for k, p := range s.parts {
+		p.f.Close()
+		os.Remove(p.f.Name())
+		delete(s.parts, k)
+	}
+}
+
+// InputID is the stable identity of an input (its full name): every
+// version of it has the same id, so a grown or rewritten input replaces
+// the rows of the previous version.
+func InputID(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// Delta add-action tags that tie a data file to the input it came from.
+const (
+	TagInput   = "log-shipper.input"   // the input's full name
+	TagVersion = "log-shipper.version" // content hash of the input version
+)
+
+// Committed is what a commit did.
+type Committed struct {
+	Objects []string // data and quarantine keys put
+	Version int64    // Delta version, -1 when nothing was committed
+	Removed int      // data files of an earlier version of the input
+	Skipped bool     // this exact version was already committed
+}
+
+// Commit finishes the staged files, puts them under keys derived from the
+// input and its content (table/dt=/hour=/part-<input id>-<version>.parquet,
+// quarantine/source=<source>/<input id>.jsonl), then commits one Delta
+// entry that adds them and removes the files of any earlier version of the
+// same input. Nothing is visible before that entry exists, and it exists
+// whole or not at all. Committing the same input and content again is a
+// no-op; the same id and records always give the same keys and bytes.
+func (s *Batch) Commit(ctx context.Context, input, version string) (*Committed, error) {
+	res := &Committed{Version: -1}
+	iid := InputID(input)
+	keys := make([]string, 0, len(s.parts))
+	for k := range s.parts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var adds []*delta.Add
+	for _, k := range keys {
+		p := s.parts[k]
+		if err := p.rw.close(); err != nil {
+			return nil, err
+		}
+		if err := p.bw.Flush(); err != nil {
+			return nil, fmt.Errorf("write staging file: %w", err)
+		}
+		if err := p.f.Sync(); err != nil {
+			return nil, fmt.Errorf("sync staging file: %w", err)
+		}
+		st, err := p.f.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("stat staging file: %w", err)
+		}
+		if err := p.f.Close(); err != nil {
+			return nil, fmt.Errorf("close staging file: %w", err)
+		}
+		rel := k + "/part-" + iid + "-" + version + ".parquet"
+		if err := s.store.Put(ctx, s.table.Root+rel, p.f.Name()); err != nil {
+			return nil, err
+		}
+		delete(s.parts, k)
+		res.Objects = append(res.Objects, s.table.Root+rel)
+		adds = append(adds, &delta.Add{Path: rel, PartitionValues: map[string]string{"dt": p.dt, "hour": p.hour},
+			Size: st.Size(), DataChange: true, Stats: delta.Stats(p.rw.rows),
+			Tags: map[string]string{TagInput: input, TagVersion: version}})
+	}
+	// The quarantine is keyed by input, so a new version replaces it; it is
+	// written before the commit so a crash in between loses nothing.
+	qkey := "quarantine/source=" + s.source + "/" + iid + ".jsonl"
+	if len(s.bad) > 0 {
+		if err := putQuarantine(ctx, s.store, qkey, s.bad); err != nil {
+			return nil, err
+		}
+		res.Objects = append(res.Objects, qkey)
+	}
+	if s.table == nil {
+		return res, nil
+	}
+	now := s.table.Now().UnixMilli()
+	v, err := s.table.Commit(ctx, func(snap *delta.Snapshot) ([]delta.Action, error) {
+		var acts []delta.Action
+		res.Removed, res.Skipped = 0, false
+		same := 0
+		for _, p := range snap.Paths() {
+			a := snap.Files[p]
+			if a.Tags[TagInput] != input {
+				continue
+			}
+			if a.Tags[TagVersion] == version {
+				same++
+				continue
+			}
+			res.Removed++
+			acts = append(acts, delta.Action{Remove: &delta.Remove{Path: a.Path, DeletionTimestamp: now, DataChange: true,
+				PartitionValues: a.PartitionValues, Size: a.Size, Tags: a.Tags}})
+		}
+		if res.Removed == 0 && same > 0 {
+			res.Skipped = true // this version is in the table already (a rerun)
+			return nil, nil
+		}
+		for _, a := range adds {
+			a.ModificationTime = now
+			acts = append(acts, delta.Action{Add: a})
+		}
+		return acts, nil
+	}, map[string]any{"input": input, "inputVersion": version, "records": s.records, "quarantined": len(s.bad)})
+	if err != nil {
+		return nil, err
+	}
+	if len(s.bad) == 0 && res.Removed > 0 {
+		// the previous version's quarantine no longer describes the input
+		if err := s.store.Delete(ctx, qkey); err != nil {
+			return nil, err
+		}
+	}
+	res.Version = v
+	return res, nil
+}
+
+func putQuarantine(ctx context.Context, store Store, key string, bad []parse.Bad) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, b := range bad {
+		if err := enc.Encode(b); err != nil {
+			return fmt.Errorf("encode quarantine entry: %w", err)
+		}
+	}
+	f, err := os.CreateTemp(store.TempDir(), "quarantine-*.tmp")
+	if err != nil {
+		return fmt.Errorf("create quarantine staging file: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("write quarantine %s: %w", key, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("sync quarantine %s: %w", key, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("close quarantine %s: %w", key, err)
+	}
+	return store.Put(ctx, key, f.Name())
+}
+
+// dataKey reports whether a key is a data file of a table (used by vacuum).
+func dataKey(key string) bool {
+	return strings.HasSuffix(key, ".parquet") && !strings.Contains(key, delta.LogDir)
+}
