@@ -102,11 +102,10 @@ func TestInvalidSpec(t *testing.T) {
 			s["environment"] = "prod"
 			return s
 		}(), "spec.retention.raw.expireAfterDays"},
-		"CuratedEarlyIA":  {"S3 transitions to STANDARD_IA after 30 days at the earliest", with("retention.curated.infrequentAccessAfterDays", 10), "spec.retention.curated.infrequentAccessAfterDays"},
-		"CuratedExpiry":   {"expiry after the transition", with("retention.curated.expireAfterDays", 60), "spec.retention.curated.expireAfterDays"},
-		"TinyCutoff":      {"Athena's minimum cutoff is 10 MB", with("athena.bytesScannedCutoffPerQuery", 1024), "spec.athena.bytesScannedCutoffPerQuery"},
-		"BadSchedule":     {"Glue takes cron(...)", with("catalog.crawlerSchedule", "hourly"), "spec.catalog.crawlerSchedule"},
-		"BadProjectionDt": {"projection ranges are yyyy-MM-dd", with("catalog.projectionStart", "2024/01/01"), "spec.catalog.projectionStart"},
+		"CuratedEarlyIA": {"S3 transitions to STANDARD_IA after 30 days at the earliest", with("retention.curated.infrequentAccessAfterDays", 10), "spec.retention.curated.infrequentAccessAfterDays"},
+		"CuratedExpiry":  {"expiry after the transition", with("retention.curated.expireAfterDays", 60), "spec.retention.curated.expireAfterDays"},
+		"TinyCutoff":     {"Athena's minimum cutoff is 10 MB", with("athena.bytesScannedCutoffPerQuery", 1024), "spec.athena.bytesScannedCutoffPerQuery"},
+		"BadSchedule":    {"Glue takes cron(...)", with("catalog.crawlerSchedule", "hourly"), "spec.catalog.crawlerSchedule"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -243,7 +242,7 @@ func TestBucketEncryption(t *testing.T) {
 }
 
 // TestTablesMatchSchema: one Glue table per log-shipper source, column for
-// column, partition keys and projection parameters as the schema says.
+// column, partition keys and the Delta table type as the schema says.
 func TestTablesMatchSchema(t *testing.T) {
 	res := compose1(t, base(), nil)
 	for _, s := range schema.Sources() {
@@ -280,7 +279,10 @@ func TestTablesMatchSchema(t *testing.T) {
 		if *sd.Location != schema.TableLocation(s, loc) || *sd.InputFormat != schema.InputFormat || *sd.OutputFormat != schema.OutputFormat || *sd.SerDeInfo.SerializationLibrary != schema.SerializationLibrary {
 			t.Errorf("%s storage: %s %s %s %s", s.Name, *sd.Location, *sd.InputFormat, *sd.OutputFormat, *sd.SerDeInfo.SerializationLibrary)
 		}
-		props := schema.TableProperties(s, loc, defaultProjectionStart)
+		if v := sd.SerDeInfo.Parameters["path"]; v == nil || *v != schema.TableLocation(s, loc) {
+			t.Errorf("%s: serde path %v", s.Name, v)
+		}
+		props := schema.TableProperties()
 		if len(p.Parameters) != len(props) {
 			t.Errorf("%s: %d parameters, schema %d", s.Name, len(p.Parameters), len(props))
 		}

@@ -5,51 +5,49 @@ import (
 	"strings"
 )
 
-// DDL returns an Athena CREATE EXTERNAL TABLE statement for the source over
-// Parquet files at location (s3://bucket/prefix, the lake root), with
-// partition projection on source (a single-value enum), dt (date) and hour.
-// dtStart is the first date of the projection range (yyyy-MM-dd).
-func DDL(s *Source, database, location, dtStart string) string {
-	location = strings.TrimRight(location, "/")
+// TableFormat is the table format of every curated table: Delta Lake.
+// Athena (engine 3) reads Delta tables natively through Glue; log-shipper's
+// DuckDB views replay the same transaction log.
+const TableFormat = "DELTA"
+
+// DDL returns the Athena statement that registers a source's Delta table
+// at location (s3://bucket/prefix, the lake root). Athena infers columns and
+// partitions from the Delta log and allows nothing but LOCATION and
+// table_type in this statement (Athena user guide, "Get started with Delta
+// Lake tables"); the schema is in the comment for the reader.
+func DDL(s *Source, database, location string) string {
 	var b strings.Builder
-	table := s.Name
+	table := fmt.Sprintf("`%s`", s.Name)
 	if database != "" {
 		table = fmt.Sprintf("`%s`.`%s`", database, s.Name)
-	} else {
-		table = fmt.Sprintf("`%s`", s.Name)
 	}
-	fmt.Fprintf(&b, "-- %s\nCREATE EXTERNAL TABLE IF NOT EXISTS %s (\n", s.Description, table)
-	for i, c := range s.Columns {
-		sep := ","
-		if i == len(s.Columns)-1 {
-			sep = ""
-		}
-		fmt.Fprintf(&b, "  `%s` %s COMMENT '%s'%s\n", c.Name, c.GlueType(), strings.ReplaceAll(c.Description, "'", "''"), sep)
+	fmt.Fprintf(&b, "-- %s\n-- columns (from the Delta log):", s.Description)
+	for _, c := range s.Columns {
+		fmt.Fprintf(&b, " %s %s,", c.Name, c.GlueType())
 	}
-	b.WriteString(")\nPARTITIONED BY (\n")
+	b.WriteString(" partitioned by")
 	for i, c := range s.PartitionKeys {
 		sep := ","
 		if i == len(s.PartitionKeys)-1 {
 			sep = ""
 		}
-		fmt.Fprintf(&b, "  `%s` %s%s\n", c.Name, c.GlueType(), sep)
+		fmt.Fprintf(&b, " %s%s", c.Name, sep)
 	}
-	b.WriteString(")\nSTORED AS PARQUET\n")
-	fmt.Fprintf(&b, "LOCATION '%s'\n", TableLocation(s, location))
-	b.WriteString("TBLPROPERTIES (\n")
-	props := TableProperties(s, location, dtStart)
-	for i, p := range props {
-		sep := ","
-		if i == len(props)-1 {
+	fmt.Fprintf(&b, "\nCREATE EXTERNAL TABLE IF NOT EXISTS %s\nLOCATION '%s'\nTBLPROPERTIES (", table, TableLocation(s, location))
+	for i, p := range TableProperties() {
+		sep := ", "
+		if i == 0 {
 			sep = ""
 		}
-		fmt.Fprintf(&b, "  '%s' = '%s'%s\n", p.Key, p.Value, sep)
+		fmt.Fprintf(&b, "%s'%s' = '%s'", sep, p.Key, p.Value)
 	}
 	b.WriteString(");\n")
 	return b.String()
 }
 
-// Glue storage settings of every table (what "STORED AS PARQUET" means).
+// Glue storage settings of every table: the data files are Parquet. Athena
+// reads a Delta table by its table_type and location; these keep Hive-style
+// tools that look at the storage descriptor reading Parquet.
 const (
 	InputFormat          = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 	OutputFormat         = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
@@ -61,32 +59,14 @@ type Property struct {
 	Key, Value string
 }
 
-// TableLocation is the table's storage location under the lake root.
+// TableLocation is the table's root (where its _delta_log is) under the
+// lake root.
 func TableLocation(s *Source, location string) string {
 	return strings.TrimRight(location, "/") + "/source=" + s.Name + "/"
 }
 
-// TableProperties returns the table parameters, in DDL order: partition
-// projection over source (single-value enum), dt (date yyyy-MM-dd from
-// dtStart to NOW) and hour (00-23), and the storage location template.
-// A Glue table built from these matches the DDL.
-func TableProperties(s *Source, location, dtStart string) []Property {
-	location = strings.TrimRight(location, "/")
-	return []Property{
-		{"projection.enabled", "true"},
-		{"projection.source.type", "enum"},
-		{"projection.source.values", s.Name},
-		{"projection.dt.type", "date"},
-		{"projection.dt.format", "yyyy-MM-dd"},
-		{"projection.dt.range", dtStart + ",NOW"},
-		{"projection.dt.interval", "1"},
-		{"projection.dt.interval.unit", "DAYS"},
-		{"projection.hour.type", "integer"},
-		{"projection.hour.range", "0,23"},
-		{"projection.hour.digits", "2"},
-		{"storage.location.template", location + "/source=${source}/dt=${dt}/hour=${hour}/"},
-		{"parquet.compression", "ZSTD"},
-		{"classification", "parquet"},
-		{"EXTERNAL", "TRUE"},
-	}
+// TableProperties returns the table parameters of every curated table, in
+// DDL order; a Glue table built from these matches the DDL.
+func TableProperties() []Property {
+	return []Property{{"table_type", TableFormat}}
 }

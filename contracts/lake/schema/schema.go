@@ -76,9 +76,9 @@ func (c Column) GlueType() string { return c.Kind.Glue() }
 // ParquetType is the Parquet type of the column.
 func (c Column) ParquetType() string { return c.Kind.Parquet() }
 
-// Partition keys shared by every source: Hive-style source=X/dt=YYYY-MM-DD/hour=HH.
+// Partition keys shared by every source: Hive-style paths
+// dt=YYYY-MM-DD/hour=HH under the table root source=<name>/.
 var partitionKeys = []Column{
-	{Name: "source", Kind: String, Description: "log source name (one table per source, projected as a single-value enum)"},
 	{Name: "dt", Kind: String, Description: "UTC date of the record time, yyyy-MM-dd"},
 	{Name: "hour", Kind: String, Description: "UTC hour of the record time, 00-23"},
 }

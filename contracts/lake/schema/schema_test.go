@@ -26,7 +26,7 @@ func TestSourcesWellFormed(t *testing.T) {
 				t.Errorf("%s.%s: column names are lower snake case", s.Name, c.Name)
 			}
 		}
-		if len(s.PartitionKeys) != 3 || s.PartitionKeys[0].Name != "source" || s.PartitionKeys[1].Name != "dt" || s.PartitionKeys[2].Name != "hour" {
+		if len(s.PartitionKeys) != 2 || s.PartitionKeys[0].Name != "dt" || s.PartitionKeys[1].Name != "hour" {
 			t.Errorf("%s: partition keys %+v", s.Name, s.PartitionKeys)
 		}
 	}
@@ -43,36 +43,36 @@ func TestDDL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ddl := DDL(s, "logs", "s3://lake/root/", "2024-01-01")
+	ddl := DDL(s, "logs", "s3://lake/root/")
 	for _, want := range []string{
-		"CREATE EXTERNAL TABLE IF NOT EXISTS `logs`.`vpcflow` (",
-		"  `end` bigint COMMENT",
-		"  `time` timestamp COMMENT",
-		"PARTITIONED BY (\n  `source` string,\n  `dt` string,\n  `hour` string\n)",
-		"STORED AS PARQUET",
-		"LOCATION 's3://lake/root/source=vpcflow/'",
-		"'projection.source.values' = 'vpcflow'",
-		"'projection.dt.range' = '2024-01-01,NOW'",
-		"'storage.location.template' = 's3://lake/root/source=${source}/dt=${dt}/hour=${hour}/'",
+		"CREATE EXTERNAL TABLE IF NOT EXISTS `logs`.`vpcflow`\n",
+		"LOCATION 's3://lake/root/source=vpcflow/'\n",
+		"TBLPROPERTIES ('table_type' = 'DELTA');\n",
+		" end bigint,", " time timestamp,", "partitioned by dt, hour",
 	} {
 		if !strings.Contains(ddl, want) {
 			t.Errorf("DDL lacks %q:\n%s", want, ddl)
 		}
 	}
-	if strings.Count(ddl, "COMMENT") != len(s.Columns) {
-		t.Errorf("one line per column expected")
+	// Athena refuses anything but LOCATION and table_type in a Delta CREATE:
+	// no column list, PARTITIONED BY or STORED AS before TBLPROPERTIES.
+	stmt := ddl[strings.Index(ddl, "CREATE"):strings.Index(ddl, "TBLPROPERTIES")]
+	for _, banned := range []string{"PARTITIONED BY", "STORED AS", "ROW FORMAT", "("} {
+		if strings.Contains(stmt, banned) {
+			t.Errorf("Delta CREATE contains %q:\n%s", banned, stmt)
+		}
 	}
 }
 
 func TestTablePropertiesMatchDDL(t *testing.T) {
 	for _, s := range Sources() {
-		ddl := DDL(s, "", "s3://b/p", "2025-01-01")
-		for _, p := range TableProperties(s, "s3://b/p/", "2025-01-01") {
+		ddl := DDL(s, "", "s3://b/p")
+		for _, p := range TableProperties() {
 			if !strings.Contains(ddl, "'"+p.Key+"' = '"+p.Value+"'") {
 				t.Errorf("%s: DDL lacks %s", s.Name, p.Key)
 			}
 		}
-		if !strings.Contains(ddl, "LOCATION '"+TableLocation(s, "s3://b/p")+"'") {
+		if !strings.Contains(ddl, "LOCATION '"+TableLocation(s, "s3://b/p/")+"'") {
 			t.Errorf("%s: location", s.Name)
 		}
 	}
