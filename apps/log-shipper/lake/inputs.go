@@ -79,16 +79,21 @@ func S3Inputs(ctx context.Context, client S3API, bucket, prefix string) ([]Input
 			if strings.HasSuffix(key, "/") {
 				continue
 			}
-			out = append(out, Input{Name: "s3://" + bucket + "/" + key, Base: path.Base(key), Size: aws.ToInt64(o.Size),
-				Open: func(ctx context.Context) (io.ReadCloser, error) {
-					r, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-					if err != nil {
-						return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
-					}
-					return r.Body, nil
-				}})
+			out = append(out, S3Input(client, bucket, key, aws.ToInt64(o.Size)))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// S3Input is one S3 object as an input, named s3://bucket/key.
+func S3Input(client S3API, bucket, key string, size int64) Input {
+	return Input{Name: "s3://" + bucket + "/" + key, Base: path.Base(key), Size: size,
+		Open: func(ctx context.Context) (io.ReadCloser, error) {
+			r, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+			if err != nil {
+				return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+			}
+			return r.Body, nil
+		}}
 }
