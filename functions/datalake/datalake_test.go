@@ -381,11 +381,15 @@ func TestStatus(t *testing.T) {
 		"raw-bucket": {"id": "unsilo-lake-raw-dev"}, "curated-bucket": {"id": "unsilo-lake-curated-dev"},
 		"firehose": {"arn": "arn:aws:firehose:ap-northeast-2:123456789012:deliverystream/aws-waf-logs-unsilo-dev"},
 		"database": {"id": acct + ":unsilo_dev"}, "workgroup": {"id": "unsilo-dev"},
+		"ingest-queue": {"url": "https://sqs.ap-northeast-2.amazonaws.com/123456789012/unsilo-dev-ingest"},
+		"ingest-dlq":   {"arn": "arn:aws:sqs:ap-northeast-2:123456789012:unsilo-dev-ingest-dlq"},
 	})
 	want := map[string]any{
 		"rawBucket": "unsilo-lake-raw-dev", "curatedBucket": "unsilo-lake-curated-dev",
 		"firehoseArn":  "arn:aws:firehose:ap-northeast-2:123456789012:deliverystream/aws-waf-logs-unsilo-dev",
 		"databaseName": "unsilo_dev", "workgroup": "unsilo-dev",
+		"ingestQueueUrl":           "https://sqs.ap-northeast-2.amazonaws.com/123456789012/unsilo-dev-ingest",
+		"ingestDeadLetterQueueArn": "arn:aws:sqs:ap-northeast-2:123456789012:unsilo-dev-ingest-dlq",
 	}
 	for k, v := range want {
 		if res.Status[k] != v {
