@@ -84,7 +84,8 @@ func queryCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&lakeDir, "lake", "", "lake root directory (the --out of ingest)")
-	cmd.Flags().StringVar(&named, "named", "", "run a named query from queries/")
+	cmd.Flags().Int("threads", 0, "DuckDB worker threads (0: one per core)")
+	cmd.Flags().StringVar(&named, "named", "", "run a named query (contracts/lake/queries)")
 	cmd.Flags().BoolVar(&all, "all", false, "run every named query")
 	cmd.Flags().BoolVar(&list, "list", false, "list the named queries")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per query")
@@ -105,7 +106,8 @@ func engine(cmd *cobra.Command, lake string, useAthena bool, workgroup, database
 		if lake == "" {
 			return nil, nil, fmt.Errorf("--lake DIR is required (or --athena)")
 		}
-		eng, err := query.Open(cmd.Context(), lake)
+		threads, _ := cmd.Flags().GetInt("threads")
+		eng, err := query.OpenThreads(cmd.Context(), lake, threads)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -25,12 +25,20 @@ type Engine struct {
 }
 
 // Open creates the views over the lake directory.
-func Open(ctx context.Context, root string) (*Engine, error) {
+func Open(ctx context.Context, root string) (*Engine, error) { return OpenThreads(ctx, root, 0) }
+
+// OpenThreads is Open with DuckDB limited to threads worker threads (0: its
+// default, one per core).
+func OpenThreads(ctx context.Context, root string, threads int) (*Engine, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("lake path: %w", err)
 	}
-	db, err := sql.Open("duckdb", "")
+	dsn := ""
+	if threads > 0 {
+		dsn = fmt.Sprintf("?threads=%d", threads)
+	}
+	db, err := sql.Open("duckdb", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}

@@ -38,7 +38,7 @@ type fakeMsg struct {
 	receives          int
 }
 
-func newFakeSQS(t *testing.T, maxReceive int) (*fakeSQS, *sqs.Client) {
+func newFakeSQS(t testing.TB, maxReceive int) (*fakeSQS, *sqs.Client) {
 	f := &fakeSQS{maxReceive: maxReceive, extended: make(chan struct{}, 100)}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)

@@ -46,6 +46,10 @@ type Watcher struct {
 	Now   func() time.Time
 	// MaxBackoff caps the wait after repeated receive failures.
 	MaxBackoff time.Duration
+	// Workers is how many messages of a batch are ingested at once (their
+	// commits still serialise per table); default 4, as most of an object's
+	// time is waiting on S3 and fsync, not CPU.
+	Workers int
 
 	mu    sync.Mutex
 	stats Stats
@@ -94,6 +98,9 @@ func (w *Watcher) defaults() {
 	}
 	if w.Now == nil {
 		w.Now = time.Now
+	}
+	if w.Workers <= 0 {
+		w.Workers = 4
 	}
 	if w.MaxBackoff <= 0 {
 		w.MaxBackoff = time.Minute
@@ -190,26 +197,23 @@ func IsThrottle(err error) bool {
 func (w *Watcher) batch(ctx context.Context, msgs []sqstypes.Message) {
 	stop := w.heartbeat(ctx, msgs)
 	defer stop()
+	var mu sync.Mutex
 	var done []sqstypes.DeleteMessageBatchRequestEntry
+	sem := make(chan struct{}, w.Workers)
+	var wg sync.WaitGroup
 	for i, m := range msgs {
-		objs, err := ParseMessage(aws.ToString(m.Body))
-		if err != nil {
-			w.count(func(s *Stats) { s.Poison++ })
-			w.Log.Error("message is not an S3 notification; left for the dead-letter queue", "message", aws.ToString(m.MessageId), "err", err)
-			continue
-		}
-		ok := true
-		for _, o := range objs {
-			if err := w.object(ctx, o); err != nil {
-				ok = false
-				w.count(func(s *Stats) { s.Failed++ })
-				w.Log.Error("ingest failed; the message will be delivered again", "object", o.URI(), "receives", m.Attributes["ApproximateReceiveCount"], "err", err)
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if w.message(ctx, m) {
+				mu.Lock()
+				done = append(done, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+				mu.Unlock()
 			}
-		}
-		if ok {
-			done = append(done, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
-		}
+		}()
 	}
+	wg.Wait()
 	if len(done) == 0 {
 		return
 	}
@@ -223,6 +227,26 @@ func (w *Watcher) batch(ctx context.Context, msgs []sqstypes.Message) {
 		w.Log.Warn("delete message failed", "id", aws.ToString(f.Id), "code", aws.ToString(f.Code), "message", aws.ToString(f.Message))
 	}
 	w.count(func(s *Stats) { s.Deleted += int64(len(out.Successful)) })
+}
+
+// message ingests the objects of one message and reports whether all are
+// done (committed, or gone).
+func (w *Watcher) message(ctx context.Context, m sqstypes.Message) bool {
+	objs, err := ParseMessage(aws.ToString(m.Body))
+	if err != nil {
+		w.count(func(s *Stats) { s.Poison++ })
+		w.Log.Error("message is not an S3 notification; left for the dead-letter queue", "message", aws.ToString(m.MessageId), "err", err)
+		return false
+	}
+	ok := true
+	for _, o := range objs {
+		if err := w.object(ctx, o); err != nil {
+			ok = false
+			w.count(func(s *Stats) { s.Failed++ })
+			w.Log.Error("ingest failed; the message will be delivered again", "object", o.URI(), "receives", m.Attributes["ApproximateReceiveCount"], "err", err)
+		}
+	}
+	return ok
 }
 
 // object ingests one object. A deleted object (NoSuchKey) is done: there is

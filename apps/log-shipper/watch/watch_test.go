@@ -27,14 +27,14 @@ import (
 )
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	s3    *s3.Client
 	queue *fakeSQS
 	sqs   SQSAPI
 	lake  *lake.LocalStore
 }
 
-func newEnv(t *testing.T, maxReceive int) *env {
+func newEnv(t testing.TB, maxReceive int) *env {
 	ts := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
 	t.Cleanup(ts.Close)
 	c := s3.New(s3.Options{Region: "ap-northeast-2", BaseEndpoint: aws.String(ts.URL), UsePathStyle: true,
@@ -52,9 +52,13 @@ func newEnv(t *testing.T, maxReceive int) *env {
 
 // put uploads a generated log object and queues its notification.
 func (e *env) put(key, typ string, lines int, seed uint64) {
+	e.putGen(key, gen.Options{Type: typ, Lines: lines, Seed: seed})
+}
+
+func (e *env) putGen(key string, o gen.Options) {
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
-	if err := gen.Write(zw, gen.Options{Type: typ, Lines: lines, Seed: seed}); err != nil {
+	if err := gen.Write(zw, o); err != nil {
 		e.t.Fatal(err)
 	}
 	zw.Close()
