@@ -339,3 +339,27 @@ func TestFailedFlushRetriedAsIs(t *testing.T) {
 	}
 	spoolEmpty(t, spoolDir)
 }
+
+// A write that fails (here the rename: the name is taken by a directory)
+// leaves no temp file, and the next write succeeds.
+func TestSpoolFailedWriteLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	sp, err := openSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "taken.req", "x"), 0o755)
+	if err := sp.writeDurable("taken.req", []byte("body")); err == nil {
+		t.Fatal("want the rename to fail")
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(tmps) != 0 {
+		t.Fatalf("temp files left: %v", tmps)
+	}
+	name, err := sp.append([]byte("next"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := sp.read(name); string(b) != "next" {
+		t.Fatalf("%q", b)
+	}
+}
