@@ -240,7 +240,9 @@ func (s *Server) Flush(ctx context.Context) error {
 // clears the segments from the spool.
 func (s *Server) commit(ctx context.Context, m manifest) (FlushResult, error) {
 	res := FlushResult{ID: m.ID, Segments: len(m.Segments)}
-	b := lake.NewBatch(s.cfg.Store, s.table, schema.Container)
+	// The batch id is the input: a replayed batch recommits the same
+	// version (a no-op when the crash came after the commit).
+	b := lake.NewBatch(s.cfg.Store, s.table, schema.Container, "intake/"+m.ID)
 	defer b.Discard()
 	for _, seg := range m.Segments {
 		body, err := s.spool.read(seg)
@@ -251,9 +253,7 @@ func (s *Server) commit(ctx context.Context, m manifest) (FlushResult, error) {
 			return res, fmt.Errorf("parse %s: %w", seg, err)
 		}
 	}
-	// The batch id is the input: a replayed batch recommits the same
-	// version (a no-op when the crash came after the commit).
-	c, err := b.Commit(ctx, "intake/"+m.ID, "batch")
+	c, err := b.Commit(ctx, "batch")
 	if err != nil {
 		return res, err
 	}

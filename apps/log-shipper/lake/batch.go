@@ -27,6 +27,8 @@ type Batch struct {
 	store   Store
 	table   *delta.Table // nil when the source is unknown: quarantine only
 	source  string
+	input   string // the input's full name: source_object of every row
+	objCol  int
 	parts   map[string]*partFile
 	records int64
 	bad     []parse.Bad
@@ -41,10 +43,14 @@ type partFile struct {
 	rw       *rowWriter
 }
 
-// NewBatch starts a batch for a table (nil when the source is unknown:
-// only quarantine entries can be added).
-func NewBatch(store Store, table *delta.Table, source string) *Batch {
-	return &Batch{store: store, table: table, source: source, parts: map[string]*partFile{}, skips: map[string]int{}, codec: newCodec()}
+// NewBatch starts a batch of one input for a table (nil when the source is
+// unknown: only quarantine entries can be added).
+func NewBatch(store Store, table *delta.Table, source, input string) *Batch {
+	b := &Batch{store: store, table: table, source: source, input: input, parts: map[string]*partFile{}, skips: map[string]int{}, codec: newCodec(), objCol: -1}
+	if table != nil {
+		b.objCol = table.Source.MustIndex(schema.SourceObject)
+	}
+	return b
 }
 
 func partitionKey(t time.Time) (key, dt, hour string) {
@@ -73,6 +79,7 @@ func (s *Batch) Record(r schema.Record) error {
 		s.parts[key] = p
 	}
 	s.records++
+	r.Values[s.objCol] = schema.S(s.input)
 	return p.rw.write(r)
 }
 
@@ -132,8 +139,9 @@ type Committed struct {
 // same input. Nothing is visible before that entry exists, and it exists
 // whole or not at all. Committing the same input and content again is a
 // no-op; the same id and records always give the same keys and bytes.
-func (s *Batch) Commit(ctx context.Context, input, version string) (*Committed, error) {
+func (s *Batch) Commit(ctx context.Context, version string) (*Committed, error) {
 	res := &Committed{Version: -1}
+	input := s.input
 	iid := InputID(input)
 	keys := make([]string, 0, len(s.parts))
 	for k := range s.parts {
@@ -188,14 +196,24 @@ func (s *Batch) Commit(ctx context.Context, input, version string) (*Committed, 
 		same := 0
 		for _, p := range snap.Paths() {
 			a := snap.Files[p]
-			if a.Tags[TagInput] != input {
+			v, ok := inputsOf(a)[input]
+			if !ok {
 				continue
 			}
-			if a.Tags[TagVersion] == version {
+			if v == version {
 				same++
 				continue
 			}
 			res.Removed++
+			if isCompacted(a) {
+				// other inputs' rows share the file: rewrite it without ours
+				swap, err := without(ctx, s.store, s.table, a, input, now)
+				if err != nil {
+					return nil, err
+				}
+				acts = append(acts, swap...)
+				continue
+			}
 			acts = append(acts, delta.Action{Remove: &delta.Remove{Path: a.Path, DeletionTimestamp: now, DataChange: true,
 				PartitionValues: a.PartitionValues, Size: a.Size, Tags: a.Tags}})
 		}

@@ -138,15 +138,17 @@ func (in *Ingester) Run(ctx context.Context, inputs []Input) (*Report, error) {
 }
 
 func (rep *Report) add(fr *FileReport) {
+	if fr.Unchanged { // already in the table: nothing written
+		rep.Unchanged++
+		rep.BytesIn += fr.BytesIn
+		return
+	}
 	rep.Records += fr.Records
 	rep.Quarantined += int64(len(fr.Bad))
 	rep.BytesIn += fr.BytesIn
 	rep.Files += len(fr.Objects)
 	rep.Objects = append(rep.Objects, fr.Objects...)
 	rep.Replaced += fr.Replaced
-	if fr.Unchanged {
-		rep.Unchanged++
-	}
 	if fr.Digest {
 		rep.Digests++
 	}
@@ -272,7 +274,7 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 		}
 	}()
 	whole := func(src, reason string) {
-		sink = NewBatch(in.Store, nil, src)
+		sink = NewBatch(in.Store, nil, src, input.Name)
 		sink.bad = append(sink.bad, parse.Bad{File: input.Name, Line: 1, Reason: reason})
 	}
 	switch {
@@ -282,7 +284,7 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 		// Digest files are CloudTrail's signed hash chain, not events: not
 		// data for the table, and never bad data.
 		fr.Source, fr.Digest = parse.CloudTrailDigest, true
-		sink = NewBatch(in.Store, nil, parse.CloudTrailDigest)
+		sink = NewBatch(in.Store, nil, parse.CloudTrailDigest, input.Name)
 	case source == "":
 		whole("unknown", "cannot detect the log type (use --type)")
 	default:
@@ -298,7 +300,7 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 			v.FallbackTime = parse.TimeFromName(input.Base)
 			v.Format = in.VPCFields
 		}
-		sink = NewBatch(in.Store, in.Table(p.Source()), source)
+		sink = NewBatch(in.Store, in.Table(p.Source()), source, input.Name)
 		pp := newPipe(ctx, sink)
 		perr := p.Parse(ctx, body, input.Name, pp)
 		if werr := pp.close(); werr != nil {
@@ -329,7 +331,7 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 	if fr.Digest {
 		return fr, nil
 	}
-	c, err := sink.Commit(ctx, input.Name, hex.EncodeToString(hr.h.Sum(nil))[:16])
+	c, err := sink.Commit(ctx, hex.EncodeToString(hr.h.Sum(nil))[:16])
 	if err != nil {
 		return nil, err
 	}
@@ -354,9 +356,9 @@ func (in *Ingester) sourceOr(detected string) string {
 
 // quarantineWhole records an input that is not read at all.
 func (in *Ingester) quarantineWhole(ctx context.Context, input Input, source string, size int64, reason string) (*FileReport, error) {
-	b := NewBatch(in.Store, nil, source)
+	b := NewBatch(in.Store, nil, source, input.Name)
 	b.bad = append(b.bad, parse.Bad{File: input.Name, Line: 1, Reason: reason})
-	c, err := b.Commit(ctx, input.Name, "whole")
+	c, err := b.Commit(ctx, "whole")
 	if err != nil {
 		return nil, err
 	}

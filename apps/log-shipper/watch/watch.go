@@ -268,10 +268,11 @@ func (w *Watcher) object(ctx context.Context, o Object) error {
 	}
 	w.count(func(s *Stats) {
 		s.Objects++
-		s.Records += fr.Records
-		s.Bad += int64(len(fr.Bad))
-		if fr.Unchanged {
+		if fr.Unchanged { // committed before (a redelivery): nothing written
 			s.Unchanged++
+		} else {
+			s.Records += fr.Records
+			s.Bad += int64(len(fr.Bad))
 		}
 		s.SumLag += lag
 		s.MaxLag = max(s.MaxLag, lag)

@@ -83,6 +83,13 @@ var partitionKeys = []Column{
 	{Name: "hour", Kind: String, Description: "UTC hour of the record time, 00-23"},
 }
 
+// SourceObject is the provenance column every table ends with: the input a
+// row came from. The writer fills it (parsers leave it null); a grown or
+// rewritten input replaces exactly its rows, also inside compacted files.
+const SourceObject = "source_object"
+
+var sourceObject = Column{Name: SourceObject, Kind: String, Description: "the input this row came from (s3://bucket/key or a file path)"}
+
 // Source is one log source: its table name, columns and partition keys.
 type Source struct {
 	Name          string
@@ -134,6 +141,7 @@ const (
 func Sources() []*Source {
 	defs := []*Source{albSource(), vpcSource(), wafSource(), cloudTrailSource(), cloudFrontSource(), containerSource()}
 	for _, s := range defs {
+		s.Columns = append(s.Columns, sourceObject)
 		s.PartitionKeys = append([]Column(nil), partitionKeys...)
 		s.index = make(map[string]int, len(s.Columns))
 		for i, c := range s.Columns {
