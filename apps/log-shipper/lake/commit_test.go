@@ -196,6 +196,32 @@ func TestPerInputProblemsDoNotStopTheRun(t *testing.T) {
 	}
 }
 
+// A CloudTrail file over the document limit is quarantined whole with the
+// reason, and the small one beside it is ingested.
+func TestDocumentOverLimitQuarantinedWhole(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	os.MkdirAll(in, 0o755)
+	genFile(t, in, "big.json", schema.CloudTrail, 200, 0)
+	small, _ := os.ReadFile("../testdata/cloudtrail/awsdocs_ec2-StartInstances.json")
+	os.WriteFile(filepath.Join(in, "small.json"), small, 0o644)
+	inputs, _ := LocalInputs(in)
+	st, _ := NewLocalStore(filepath.Join(dir, "lake"))
+	rep, err := (&Ingester{Store: st, Source: schema.CloudTrail, MaxDocumentBytes: int64(len(small)) + 10}).Run(ctx, inputs)
+	if err != nil || rep.Quarantined != 1 || rep.Records != 1 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	for r := range rep.Reasons {
+		if !strings.Contains(r, "JSON document larger than") || !strings.Contains(r, "quarantined whole") {
+			t.Errorf("reason %q", r)
+		}
+	}
+	if rows, _ := committed(t, st, schema.CloudTrail); rows != 1 {
+		t.Fatalf("%d rows committed: the big file must add none", rows)
+	}
+}
+
 // Two writers (two processes' tables over one lake) committing at once:
 // every commit lands in its own version, none is lost.
 func TestConcurrentCommitsSerialise(t *testing.T) {

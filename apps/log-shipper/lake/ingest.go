@@ -65,6 +65,10 @@ type Ingester struct {
 	// MaxInputBytes quarantines an input whose raw size is larger (0: no
 	// limit beyond the parsers' own).
 	MaxInputBytes int64
+	// MaxDocumentBytes bounds a JSON document read whole (a CloudTrail
+	// file, a JSON-array body); a larger one is quarantined whole. 0:
+	// parse.MaxDocument (512 MiB).
+	MaxDocumentBytes int64
 
 	mu     sync.Mutex
 	tables map[string]*delta.Table
@@ -299,6 +303,9 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 		if v, ok := p.(*parse.VPCFlow); ok {
 			v.FallbackTime = parse.TimeFromName(input.Base)
 			v.Format = in.VPCFields
+		}
+		if d, ok := p.(parse.DocumentLimiter); ok && in.MaxDocumentBytes > 0 {
+			d.SetMaxDocument(in.MaxDocumentBytes)
 		}
 		sink = NewBatch(in.Store, in.Table(p.Source()), source, input.Name)
 		pp := newPipe(ctx, sink)

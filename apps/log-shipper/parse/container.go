@@ -18,8 +18,12 @@ import (
 // time comes from the date key (json_date_key, default "date"; epoch
 // seconds as a double, or ISO 8601), else "time", "@timestamp", "timestamp".
 type Container struct {
-	src *schema.Source
+	src    *schema.Source
+	maxDoc int64
 }
+
+// SetMaxDocument implements DocumentLimiter.
+func (p *Container) SetMaxDocument(n int64) { p.maxDoc = n }
 
 // Source implements Parser.
 func (p *Container) Source() *schema.Source { return p.src }
@@ -37,7 +41,7 @@ func (p *Container) Parse(ctx context.Context, r io.Reader, file string, out Emi
 	br := bufio.NewReaderSize(r, 64<<10)
 	first, _ := br.Peek(512)
 	if t := bytes.TrimLeft(first, " \t\r\n"); len(t) > 0 && t[0] == '[' {
-		data, err := readDocument(br)
+		data, err := readDocument(br, p.maxDoc)
 		if data == nil && err != nil {
 			return err
 		}

@@ -127,16 +127,26 @@ func (e *LimitError) Error() string {
 	return fmt.Sprintf("%s larger than %d bytes (%d MiB), the most read whole", e.What, e.Limit, e.Limit>>20)
 }
 
-// readDocument reads a whole document, bounded by MaxDocument.
-func readDocument(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxDocument+1))
+// readDocument reads a whole document, bounded by limit (MaxDocument when
+// 0).
+func readDocument(r io.Reader, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		limit = MaxDocument
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return data, &ReadError{Line: bytes.Count(data, []byte{'\n'}), Err: err}
 	}
-	if len(data) > MaxDocument {
-		return nil, &LimitError{What: "JSON document", Limit: MaxDocument}
+	if int64(len(data)) > limit {
+		return nil, &LimitError{What: "JSON document", Limit: limit}
 	}
 	return data, nil
+}
+
+// DocumentLimiter is implemented by parsers that read a document whole;
+// SetMaxDocument lowers their bound (tests, small pods).
+type DocumentLimiter interface {
+	SetMaxDocument(bytes int64)
 }
 
 // runJSONArray handles a document that is a JSON array of objects.
