@@ -2,9 +2,10 @@
 // log lands in (raw zone for what AWS services deliver, curated zone for
 // log-shipper's Parquet), its KMS key, the WAF Firehose stream and the
 // CloudTrail trail that write to it, and the Glue catalog and Athena
-// workgroup that query it. The curated tables and the named queries come
-// from log-shipper's own schema and .sql files, so the catalog and the
-// writer cannot drift apart.
+// workgroup that query it, and the SQS queue that carries the raw zones'
+// new objects to log-shipper watch. The curated (Delta Lake) tables and the
+// named queries come from the lake contract (contracts/lake), which
+// log-shipper writes by, so the catalog and the writer cannot drift apart.
 package datalake
 
 import (
