@@ -31,6 +31,6 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(ddlCmd(), ingestCmd(), genCmd(), queryCmd(), serveCmd(), watchCmd(), compactCmd())
+	root.AddCommand(ddlCmd(), ingestCmd(), genCmd(), queryCmd(), serveCmd(), watchCmd(), compactCmd(), verifyTrailCmd())
 	return root
 }
