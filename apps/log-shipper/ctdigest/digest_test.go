@@ -191,6 +191,17 @@ func TestValidateReportsGapAndUnknownKey(t *testing.T) {
 	if len(rep.Problems) < 2 || rep.Problems[0].Kind != BadSignature {
 		t.Fatalf("signed by another key: %+v", rep.Problems)
 	}
+	// A backfill digest is validated on its own, not reported as a gap.
+	tr2 := newTrail(t)
+	tr2.hour(10, false)
+	tr2.hour(11, false)
+	k := tr2.hour(12, true)
+	tr2.bucket[bucketName+"/"+strings.Replace(k, "Z.json.gz", "Z_backfill.json.gz", 1)] = tr2.bucket[bucketName+"/"+k]
+	delete(tr2.bucket, bucketName+"/"+k)
+	rep, _ = Validate(context.Background(), tr2.bucket, tr2.keys(), bucketName, "cloudtrail/")
+	if len(rep.Problems) != 1 || rep.Problems[0].Kind != Moved || rep.Digests != 3 {
+		t.Fatalf("backfill: %+v (the renamed copy is reported as moved, never as a gap)", rep.Problems)
+	}
 	if _, err := ParseKeys([]byte(`{"PublicKeyList":[]}`)); err == nil {
 		t.Fatal("empty key list accepted")
 	}

@@ -95,11 +95,12 @@ func Validate(ctx context.Context, src Source, keys Keys, bucket, prefix string)
 	return rep, nil
 }
 
-// chainOf is a digest name without its timestamp (and backfill suffix):
-// <account>_CloudTrail-Digest_<region>_<trail>_<region>.
+// chainOf is a digest name without its timestamp:
+// <account>_CloudTrail-Digest_<region>_<trail>_<region>. A backfill digest
+// (…_<timestamp>_backfill) is outside the hourly chain: it gets a group of
+// its own, so it is validated but never taken for a gap.
 func chainOf(key string) string {
 	b := strings.TrimSuffix(path.Base(key), ".json.gz")
-	b = strings.TrimSuffix(b, "_backfill")
 	if i := strings.LastIndex(b, "_"); i > 0 {
 		return b[:i]
 	}
