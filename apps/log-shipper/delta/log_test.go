@@ -67,7 +67,7 @@ func TestFirstEntryGolden(t *testing.T) {
 	st := &memStore{objs: map[string][]byte{}}
 	tbl := fixedTable(st)
 	_, err := tbl.Commit(context.Background(), func(*Snapshot) ([]Action, error) {
-		return []Action{{Add: &Add{Path: "dt=2026-11-28/hour=10/part-a.parquet", PartitionValues: map[string]string{"dt": "2026-11-28", "hour": "10"},
+		return []Action{{Add: &Add{Path: "account=123456789012/in_region=ap-northeast-2/dt=2026-11-28/hour=10/part-a.parquet", PartitionValues: map[string]string{"account": "123456789012", "in_region": "ap-northeast-2", "dt": "2026-11-28", "hour": "10"},
 			Size: 1234, ModificationTime: 1, DataChange: true, Stats: Stats(7), Tags: map[string]string{"log-shipper.input": "in.log"}}}}, nil
 	}, map[string]any{"input": "in.log"})
 	if err != nil {

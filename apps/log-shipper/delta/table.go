@@ -13,8 +13,9 @@ import (
 	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
-// PartitionColumns are the Hive-style path partitions inside every table.
-var PartitionColumns = []string{"dt", "hour"}
+// PartitionColumns are the Hive-style path partitions inside every table,
+// in path order (the contract's partition keys).
+var PartitionColumns = []string{"account", "in_region", "dt", "hour"}
 
 // Table is one source's Delta table. Commits through one Table are
 // serialised in process; commits from other processes are detected by the

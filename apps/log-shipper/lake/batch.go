@@ -24,44 +24,90 @@ import (
 // partition, plus the quarantined entries, until Commit puts them and
 // makes them visible in one Delta commit.
 type Batch struct {
-	store   Store
-	table   *delta.Table // nil when the source is unknown: quarantine only
-	source  string
-	input   string // the input's full name: source_object of every row
-	objCol  int
-	parts   map[string]*partFile
-	records int64
-	bad     []parse.Bad
-	skips   map[string]int
-	codec   *zstd.Codec
+	store  Store
+	table  *delta.Table // nil when the source is unknown: quarantine only
+	source string
+	input  string // the input's full name: source_object of every row
+	objCol int
+	// account/region partition: the record's columns, else the input key's
+	acctCol, regionCol    int
+	keyAccount, keyRegion string
+	parts                 map[string]*partFile
+	records               int64
+	bad                   []parse.Bad
+	skips                 map[string]int
+	codec                 *zstd.Codec
 }
 
 type partFile struct {
-	dt, hour string
-	f        *os.File
-	bw       *bufio.Writer
-	rw       *rowWriter
+	pv map[string]string
+	f  *os.File
+	bw *bufio.Writer
+	rw *rowWriter
 }
 
 // NewBatch starts a batch of one input for a table (nil when the source is
 // unknown: only quarantine entries can be added).
 func NewBatch(store Store, table *delta.Table, source, input string) *Batch {
-	b := &Batch{store: store, table: table, source: source, input: input, parts: map[string]*partFile{}, skips: map[string]int{}, codec: newCodec(), objCol: -1}
+	b := &Batch{store: store, table: table, source: source, input: input, parts: map[string]*partFile{}, skips: map[string]int{}, codec: newCodec(),
+		objCol: -1, acctCol: -1, regionCol: -1}
+	b.keyAccount, b.keyRegion = schema.FromKey(input)
 	if table != nil {
-		b.objCol = table.Source.MustIndex(schema.SourceObject)
+		src := table.Source
+		b.objCol = src.MustIndex(schema.SourceObject)
+		if src.AccountFrom != "" {
+			b.acctCol = src.MustIndex(src.AccountFrom)
+		}
+		if src.RegionFrom != "" {
+			b.regionCol = src.MustIndex(src.RegionFrom)
+		}
+		if src.FixedRegion != "" {
+			b.keyRegion = src.FixedRegion
+		}
 	}
 	return b
 }
 
-func partitionKey(t time.Time) (key, dt, hour string) {
+// place is a record's account and region partition: its own columns (a
+// value or an ARN), else what the input's key says, else unknown.
+func (s *Batch) place(r schema.Record) (account, region string) {
+	account, region = s.keyAccount, s.keyRegion
+	if s.acctCol >= 0 {
+		if v := r.Values[s.acctCol]; !v.Null() {
+			a := v.Str
+			if _, fromARN := schema.FromARN(a); fromARN != "" {
+				a = fromARN
+			}
+			if x := schema.Account(a); x != schema.Unknown {
+				account = x
+			}
+		}
+	}
+	if s.regionCol >= 0 {
+		if v := r.Values[s.regionCol]; !v.Null() {
+			g := v.Str
+			if fromARN, _ := schema.FromARN(g); fromARN != "" {
+				g = fromARN
+			}
+			if x := schema.Region(g); x != schema.Unknown {
+				region = x
+			}
+		}
+	}
+	return account, region
+}
+
+func partitionKey(account, region string, t time.Time) (key string, pv map[string]string) {
 	t = t.UTC()
-	dt, hour = t.Format("2006-01-02"), t.Format("15")
-	return "dt=" + dt + "/hour=" + hour, dt, hour
+	dt, hour := t.Format("2006-01-02"), t.Format("15")
+	return "account=" + account + "/in_region=" + region + "/dt=" + dt + "/hour=" + hour,
+		map[string]string{"account": account, "in_region": region, "dt": dt, "hour": hour}
 }
 
 // Record implements parse.Emitter.
 func (s *Batch) Record(r schema.Record) error {
-	key, dt, hour := partitionKey(r.Time)
+	account, region := s.place(r)
+	key, pv := partitionKey(account, region, r.Time)
 	p, ok := s.parts[key]
 	if !ok {
 		f, err := os.CreateTemp(s.store.TempDir(), "part-*.parquet.tmp")
@@ -75,7 +121,7 @@ func (s *Batch) Record(r schema.Record) error {
 			os.Remove(f.Name())
 			return err
 		}
-		p = &partFile{dt: dt, hour: hour, f: f, bw: bw, rw: rw}
+		p = &partFile{pv: pv, f: f, bw: bw, rw: rw}
 		s.parts[key] = p
 	}
 	s.records++
@@ -173,7 +219,7 @@ func (s *Batch) Commit(ctx context.Context, version string) (*Committed, error) 
 		}
 		delete(s.parts, k)
 		res.Objects = append(res.Objects, s.table.Root+rel)
-		adds = append(adds, &delta.Add{Path: rel, PartitionValues: map[string]string{"dt": p.dt, "hour": p.hour},
+		adds = append(adds, &delta.Add{Path: rel, PartitionValues: p.pv,
 			Size: st.Size(), DataChange: true, Stats: delta.Stats(p.rw.rows),
 			Tags: map[string]string{TagInput: input, TagVersion: version}})
 	}

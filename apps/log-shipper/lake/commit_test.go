@@ -253,3 +253,45 @@ func TestConcurrentCommitsSerialise(t *testing.T) {
 		t.Fatalf("version %d, %d files, %v: want 39 and 40", snap.Version, len(snap.Files), err)
 	}
 }
+
+// Partitions by account and region: from the record's own columns (VPC
+// account-id and region, a WAF ACL's ARN), else the AWS delivery key, else
+// unknown.
+func TestAccountRegionPartitions(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, _ := NewLocalStore(filepath.Join(dir, "lake"))
+	alb := genFile(t, dir, "alb.log", schema.ALB, 50, 0)
+	file := func(name, path string) Input {
+		return Input{Name: name, Base: filepath.Base(path), Open: func(context.Context) (io.ReadCloser, error) { return os.Open(path) }}
+	}
+	inputs := []Input{
+		file("s3://raw/alb/AWSLogs/123456789012/elasticloadbalancing/ap-northeast-2/2026/11/28/a.log", alb),
+		file(alb, alb),
+		file("s3://raw/vpcflow/v5.log", "../testdata/vpcflow/awsdocs_v5-traffic-path_with-header.log"),
+		file("waf.jsonl", "../testdata/waf/awsdocs_examples_compacted.jsonl"),
+	}
+	rep, err := (&Ingester{Store: st, Source: "auto"}).Run(ctx, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"source=alb/account=123456789012/in_region=ap-northeast-2/":     "the ELB delivery key",
+		"source=alb/account=unknown/in_region=unknown/":                 "a local file says nothing",
+		"source=vpcflow/account=123456789012/in_region=ap-southeast-2/": "the v5 record's account-id and region",
+	}
+	for prefix, reason := range want {
+		found := false
+		for _, o := range rep.Objects {
+			found = found || strings.HasPrefix(o, prefix)
+		}
+		if !found {
+			t.Errorf("no object under %s (%s): %v", prefix, reason, rep.Objects)
+		}
+	}
+	for _, o := range rep.Objects {
+		if strings.HasPrefix(o, "source=waf/") && strings.Contains(o, "account=unknown") {
+			t.Errorf("WAF records carry their ACL's ARN: %s", o)
+		}
+	}
+}

@@ -279,7 +279,7 @@ func TestIngestS3(t *testing.T) {
 	}
 	hasQ := false
 	for k := range first {
-		if !strings.HasPrefix(k, "logs/source=waf/dt=2026-11-28/hour=") && !strings.HasPrefix(k, "logs/quarantine/source=waf/") {
+		if !(strings.HasPrefix(k, "logs/source=waf/account=") && strings.Contains(k, "/dt=2026-11-28/hour=")) && !strings.HasPrefix(k, "logs/quarantine/source=waf/") {
 			t.Fatalf("unexpected key %s", k)
 		}
 		hasQ = hasQ || strings.HasPrefix(k, "logs/quarantine/")

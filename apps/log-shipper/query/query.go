@@ -99,15 +99,23 @@ func ViewSQL(s *schema.Source, files []string) string {
 		for _, c := range s.Columns {
 			typed = append(typed, fmt.Sprintf("CAST(NULL AS %s) AS %s", duckType(c.Kind), ident(c.Name)))
 		}
-		typed = append(typed, "CAST(NULL AS VARCHAR) AS source", "CAST(NULL AS VARCHAR) AS dt", "CAST(NULL AS VARCHAR) AS hour")
+		typed = append(typed, "CAST(NULL AS VARCHAR) AS source")
+		for _, k := range s.PartitionKeys {
+			typed = append(typed, "CAST(NULL AS VARCHAR) AS "+ident(k.Name))
+		}
 		return fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s WHERE false", ident(s.Name), strings.Join(typed, ", "))
 	}
 	lits := make([]string, len(files))
 	for i, f := range files {
 		lits[i] = "'" + strings.ReplaceAll(f, "'", "''") + "'"
 	}
-	return fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s, source, dt, hour FROM read_parquet([%s], hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR, 'hour': VARCHAR})",
-		ident(s.Name), strings.Join(cols, ", "), strings.Join(lits, ", "))
+	keys, types := []string{"source"}, []string{"'source': VARCHAR"}
+	for _, k := range s.PartitionKeys {
+		keys = append(keys, ident(k.Name))
+		types = append(types, "'"+k.Name+"': VARCHAR")
+	}
+	return fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s, %s FROM read_parquet([%s], hive_partitioning = true, union_by_name = true, hive_types = {%s})",
+		ident(s.Name), strings.Join(cols, ", "), strings.Join(keys, ", "), strings.Join(lits, ", "), strings.Join(types, ", "))
 }
 
 // Result is a query answer.

@@ -229,7 +229,7 @@ func TestNamedQueriesMatchGo(t *testing.T) {
 		schema.Double: {"DOUBLE", "<nil>"}, schema.Bool: {"BOOLEAN", "<nil>"}, schema.Timestamp: {"INT64", "TIMESTAMP_MICROS"},
 	}
 	for name, s := range srcs {
-		files, _ := filepath.Glob(filepath.Join(st.Root, "source="+name, "*", "*", "*.parquet"))
+		files, _ := filepath.Glob(filepath.Join(st.Root, "source="+name, "*", "*", "*", "*", "*.parquet"))
 		if len(files) == 0 {
 			t.Fatalf("no parquet for %s", name)
 		}

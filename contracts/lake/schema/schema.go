@@ -77,8 +77,11 @@ func (c Column) GlueType() string { return c.Kind.Glue() }
 func (c Column) ParquetType() string { return c.Kind.Parquet() }
 
 // Partition keys shared by every source: Hive-style paths
-// dt=YYYY-MM-DD/hour=HH under the table root source=<name>/.
+// account=<id>/in_region=<region>/dt=YYYY-MM-DD/hour=HH under the table root
+// source=<name>/.
 var partitionKeys = []Column{
+	{Name: "account", Kind: String, Description: "AWS account the record belongs to (from the record, else the delivery key), or unknown"},
+	{Name: "in_region", Kind: String, Description: "AWS region of the record (global for CloudFront), or unknown; not named region, which is a VPC Flow Logs column"},
 	{Name: "dt", Kind: String, Description: "UTC date of the record time, yyyy-MM-dd"},
 	{Name: "hour", Kind: String, Description: "UTC hour of the record time, 00-23"},
 }
@@ -96,7 +99,11 @@ type Source struct {
 	Description   string
 	Columns       []Column
 	PartitionKeys []Column
-	index         map[string]int
+	// AccountFrom and RegionFrom name the columns that hold a record's
+	// account and region (a plain value or an ARN); FixedRegion is the
+	// region of a global service. Empty: the input's key decides.
+	AccountFrom, RegionFrom, FixedRegion string
+	index                                map[string]int
 }
 
 // Index returns the position of the named column, or -1.
