@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -16,9 +17,10 @@ import (
 func compactCmd() *cobra.Command {
 	var out, source string
 	var target int64
+	var retain time.Duration
 	cmd := &cobra.Command{
 		Use:   "compact --out DIR|s3://bucket/prefix",
-		Short: "Merge each partition's small files into files of up to --target-bytes, one atomic Delta commit per merge",
+		Short: "Merge each partition's small files into files of up to --target-bytes (one atomic Delta commit per merge), then vacuum with --retain",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			store, cleanup, err := openStore(ctx, out, func() (*s3.Client, error) {
@@ -42,7 +44,15 @@ func compactCmd() *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("compact %s: %w", s.Name, err)
 				}
-				if err := enc.Encode(map[string]any{"table": s.Name, "result": rep}); err != nil {
+				out := map[string]any{"table": s.Name, "result": rep}
+				if retain > 0 {
+					v, err := ing.Vacuum(ctx, ing.Table(s), retain)
+					if err != nil {
+						return fmt.Errorf("vacuum %s: %w", s.Name, err)
+					}
+					out["vacuum"] = v
+				}
+				if err := enc.Encode(out); err != nil {
 					return err
 				}
 			}
@@ -52,6 +62,7 @@ func compactCmd() *cobra.Command {
 	cmd.Flags().StringVar(&out, "out", "", "lake root: a directory or s3://bucket/prefix")
 	cmd.Flags().StringVar(&source, "source", "", "only this table")
 	cmd.Flags().Int64Var(&target, "target-bytes", 128<<20, "files smaller than this are merged, up to this size")
+	cmd.Flags().DurationVar(&retain, "retain", 0, "then delete files removed from a table, and never-committed files, older than this (0: keep all); longer than any query or ingest, e.g. 168h")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }

@@ -52,7 +52,7 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("%s", l)
 	}
 	// The same rows in one file per partition after compaction.
-	if c := run(t, "compact", "--out", lake, "--source", "alb"); !strings.Contains(c, `"table":"alb"`) {
+	if c := run(t, "compact", "--out", lake, "--source", "alb", "--retain", "1h"); !strings.Contains(c, `"table":"alb"`) || !strings.Contains(c, `"vacuum":{`) {
 		t.Fatalf("%s", c)
 	}
 	if q := run(t, "query", "--lake", lake, "SELECT count(*) AS n, count(DISTINCT source_object) AS o FROM alb"); !strings.Contains(q, "495  1") {

@@ -175,10 +175,13 @@ type Snapshot struct {
 	Protocol *Protocol
 	Files    map[string]*Add  // by path
 	Txns     map[string]int64 // appId -> version
+	// Removed are the files no longer in the table, by path, with the time
+	// (Unix ms) they were removed: what a vacuum may delete.
+	Removed map[string]int64
 }
 
 func emptySnapshot() *Snapshot {
-	return &Snapshot{Version: -1, Files: map[string]*Add{}, Txns: map[string]int64{}}
+	return &Snapshot{Version: -1, Files: map[string]*Add{}, Txns: map[string]int64{}, Removed: map[string]int64{}}
 }
 
 // apply replays one entry onto the snapshot.
@@ -191,8 +194,10 @@ func (s *Snapshot) apply(version int64, actions []Action) {
 			s.Metadata = a.MetaData
 		case a.Add != nil:
 			s.Files[a.Add.Path] = a.Add
+			delete(s.Removed, a.Add.Path)
 		case a.Remove != nil:
 			delete(s.Files, a.Remove.Path)
+			s.Removed[a.Remove.Path] = a.Remove.DeletionTimestamp
 		case a.Txn != nil:
 			s.Txns[a.Txn.AppID] = a.Txn.Version
 		}

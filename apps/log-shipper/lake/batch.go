@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/parquet-go/parquet-go/compress/zstd"
@@ -313,9 +312,4 @@ func putQuarantine(ctx context.Context, store Store, key string, bad []parse.Bad
 		return fmt.Errorf("close quarantine %s: %w", key, err)
 	}
 	return store.Put(ctx, key, f.Name())
-}
-
-// dataKey reports whether a key is a data file of a table (used by vacuum).
-func dataKey(key string) bool {
-	return strings.HasSuffix(key, ".parquet") && !strings.Contains(key, delta.LogDir)
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -38,6 +39,8 @@ type Store interface {
 	List(ctx context.Context, prefix string) ([]string, error)
 	// Delete removes key; an absent key is not an error.
 	Delete(ctx context.Context, key string) error
+	// Modified returns the last-modified times of the keys under prefix.
+	Modified(ctx context.Context, prefix string) (map[string]time.Time, error)
 	String() string
 }
 
@@ -146,6 +149,23 @@ func (l *LocalStore) List(_ context.Context, prefix string) ([]string, error) {
 		return nil, fmt.Errorf("list %s: %w", prefix, err)
 	}
 	sort.Strings(out)
+	return out, nil
+}
+
+// Modified implements Store.
+func (l *LocalStore) Modified(ctx context.Context, prefix string) (map[string]time.Time, error) {
+	keys, err := l.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]time.Time, len(keys))
+	for _, k := range keys {
+		fi, err := os.Stat(l.path(k))
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out[k] = fi.ModTime()
+	}
 	return out, nil
 }
 
@@ -274,6 +294,26 @@ func (s *S3Store) List(ctx context.Context, prefix string) ([]string, error) {
 		}
 	}
 	sort.Strings(out)
+	return out, nil
+}
+
+// Modified implements Store.
+func (s *S3Store) Modified(ctx context.Context, prefix string) (map[string]time.Time, error) {
+	base := strings.TrimSuffix(s.Prefix, "/")
+	if base != "" {
+		base += "/"
+	}
+	out := map[string]time.Time{}
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(base + prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s%s: %w", s.Bucket, base, prefix, err)
+		}
+		for _, o := range page.Contents {
+			out[strings.TrimPrefix(aws.ToString(o.Key), base)] = aws.ToTime(o.LastModified)
+		}
+	}
 	return out, nil
 }
 
