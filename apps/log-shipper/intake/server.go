@@ -30,6 +30,9 @@ type Config struct {
 	FlushInterval   time.Duration // ... or when the oldest pending request is this old
 	MaxBodyBytes    int64
 	Log             *slog.Logger
+	// Account and Region are the partition of the intake's records (the
+	// cluster's account and region); empty: unknown.
+	Account, Region string
 	// OnFlush, if set, is called after each flush attempt (tests, metrics).
 	OnFlush func(FlushResult)
 }
@@ -243,6 +246,7 @@ func (s *Server) commit(ctx context.Context, m manifest) (FlushResult, error) {
 	// The batch id is the input: a replayed batch recommits the same
 	// version (a no-op when the crash came after the commit).
 	b := lake.NewBatch(s.cfg.Store, s.table, schema.Container, "intake/"+m.ID)
+	b.DefaultPlace(s.cfg.Account, s.cfg.Region)
 	defer b.Discard()
 	for _, seg := range m.Segments {
 		body, err := s.spool.read(seg)

@@ -139,7 +139,8 @@ func spoolEmpty(t *testing.T, dir string) {
 
 func TestFlushBySizeJSONLinesArrayGzip(t *testing.T) {
 	dir := t.TempDir()
-	e := newEnv(t, filepath.Join(dir, "lake"), filepath.Join(dir, "spool"), nil, Config{MaxBatchRecords: 10, FlushInterval: time.Hour})
+	e := newEnv(t, filepath.Join(dir, "lake"), filepath.Join(dir, "spool"), nil, Config{MaxBatchRecords: 10, FlushInterval: time.Hour,
+		Account: "123456789012", Region: "ap-northeast-2"})
 	if code, body := e.post(t, []byte(fourLines), false); code != 200 || body != `{"accepted":4,"quarantined":0}` {
 		t.Fatalf("%d %s", code, body)
 	}
@@ -153,6 +154,11 @@ func TestFlushBySizeJSONLinesArrayGzip(t *testing.T) {
 	r := e.waitFlush(t)
 	if r.Err != nil || r.Records != 10 || r.Quarantined != 1 || r.Segments != 3 {
 		t.Fatalf("%+v", r)
+	}
+	for _, o := range r.Objects { // partitioned under the cluster's account and region
+		if strings.HasSuffix(o, ".parquet") && !strings.HasPrefix(o, "source=container/account=123456789012/in_region=ap-northeast-2/") {
+			t.Errorf("object %s", o)
+		}
 	}
 	recs, q, _ := lakeRecords(t, e.lakeDir)
 	if recs != 10 || q != 1 {

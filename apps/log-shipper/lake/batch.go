@@ -67,6 +67,18 @@ func NewBatch(store Store, table *delta.Table, source, input string) *Batch {
 	return b
 }
 
+// DefaultPlace sets the account and region of records whose input and
+// columns name none (the intake's container logs: the cluster's own);
+// invalid values stay unknown.
+func (s *Batch) DefaultPlace(account, region string) {
+	if s.keyAccount == schema.Unknown {
+		s.keyAccount = schema.Account(account)
+	}
+	if s.keyRegion == schema.Unknown {
+		s.keyRegion = schema.Region(region)
+	}
+}
+
 // place is a record's account and region partition: its own columns (a
 // value or an ARN), else what the input's key says, else unknown.
 func (s *Batch) place(r schema.Record) (account, region string) {
