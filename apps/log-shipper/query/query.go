@@ -60,6 +60,12 @@ func OpenThreads(ctx context.Context, root string, threads int) (*Engine, error)
 			return nil, fmt.Errorf("create view %s: %w", s.Name, err)
 		}
 	}
+	for name, v := range map[string]string{"ocsf_api_activity": ocsfAPIActivity, "ocsf_network_activity": ocsfNetworkActivity} {
+		if _, err := db.ExecContext(ctx, v); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("create view %s: %w", name, err)
+		}
+	}
 	return e, nil
 }
 
