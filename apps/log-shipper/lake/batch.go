@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 	"time"
 
 	"github.com/parquet-go/parquet-go/compress/zstd"
@@ -189,112 +188,22 @@ type Committed struct {
 	Skipped bool     // this exact version was already committed
 }
 
-// Commit finishes the staged files, puts them under keys derived from the
-// input and its content (table/dt=/hour=/part-<input id>-<version>.parquet,
-// quarantine/source=<source>/<input id>.jsonl), then commits one Delta
-// entry that adds them and removes the files of any earlier version of the
-// same input. Nothing is visible before that entry exists, and it exists
-// whole or not at all. Committing the same input and content again is a
-// no-op; the same id and records always give the same keys and bytes.
+// Commit stages the batch and commits it alone (see Stage and
+// CommitStaged). The same id and records always give the same keys and
+// bytes; committing the same input and content again is a no-op.
 func (s *Batch) Commit(ctx context.Context, version string) (*Committed, error) {
-	res := &Committed{Version: -1}
-	input := s.input
-	iid := InputID(input)
-	keys := make([]string, 0, len(s.parts))
-	for k := range s.parts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var adds []*delta.Add
-	for _, k := range keys {
-		p := s.parts[k]
-		if err := p.rw.close(); err != nil {
-			return nil, err
-		}
-		if err := p.bw.Flush(); err != nil {
-			return nil, fmt.Errorf("write staging file: %w", err)
-		}
-		if err := p.f.Sync(); err != nil {
-			return nil, fmt.Errorf("sync staging file: %w", err)
-		}
-		st, err := p.f.Stat()
-		if err != nil {
-			return nil, fmt.Errorf("stat staging file: %w", err)
-		}
-		if err := p.f.Close(); err != nil {
-			return nil, fmt.Errorf("close staging file: %w", err)
-		}
-		rel := k + "/part-" + iid + "-" + version + ".parquet"
-		if err := s.store.Put(ctx, s.table.Root+rel, p.f.Name()); err != nil {
-			return nil, err
-		}
-		delete(s.parts, k)
-		res.Objects = append(res.Objects, s.table.Root+rel)
-		adds = append(adds, &delta.Add{Path: rel, PartitionValues: p.pv,
-			Size: st.Size(), DataChange: true, Stats: delta.Stats(p.rw.rows),
-			Tags: map[string]string{TagInput: input, TagVersion: version}})
-	}
-	// The quarantine is keyed by input, so a new version replaces it; it is
-	// written before the commit so a crash in between loses nothing.
-	qkey := "quarantine/source=" + s.source + "/" + iid + ".jsonl"
-	if len(s.bad) > 0 {
-		if err := putQuarantine(ctx, s.store, qkey, s.bad); err != nil {
-			return nil, err
-		}
-		res.Objects = append(res.Objects, qkey)
-	}
-	if s.table == nil {
-		return res, nil
-	}
-	now := s.table.Now().UnixMilli()
-	v, err := s.table.Commit(ctx, func(snap *delta.Snapshot) ([]delta.Action, error) {
-		var acts []delta.Action
-		res.Removed, res.Skipped = 0, false
-		same := 0
-		for _, p := range snap.Paths() {
-			a := snap.Files[p]
-			v, ok := inputsOf(a)[input]
-			if !ok {
-				continue
-			}
-			if v == version {
-				same++
-				continue
-			}
-			res.Removed++
-			if isCompacted(a) {
-				// other inputs' rows share the file: rewrite it without ours
-				swap, err := without(ctx, s.store, s.table, a, input, now)
-				if err != nil {
-					return nil, err
-				}
-				acts = append(acts, swap...)
-				continue
-			}
-			acts = append(acts, delta.Action{Remove: &delta.Remove{Path: a.Path, DeletionTimestamp: now, DataChange: true,
-				PartitionValues: a.PartitionValues, Size: a.Size, Tags: a.Tags}})
-		}
-		if res.Removed == 0 && same > 0 {
-			res.Skipped = true // this version is in the table already (a rerun)
-			return nil, nil
-		}
-		for _, a := range adds {
-			a.ModificationTime = now
-			acts = append(acts, delta.Action{Add: a})
-		}
-		return acts, nil
-	}, map[string]any{"input": input, "inputVersion": version, "records": s.records, "quarantined": len(s.bad)})
+	st, err := s.Stage(ctx, version)
 	if err != nil {
 		return nil, err
 	}
-	if len(s.bad) == 0 && res.Removed > 0 {
-		// the previous version's quarantine no longer describes the input
-		if err := s.store.Delete(ctx, qkey); err != nil {
-			return nil, err
-		}
+	if s.table == nil {
+		return &Committed{Objects: st.Objects, Version: -1}, nil
 	}
-	res.Version = v
-	return res, nil
+	v, err := CommitStaged(ctx, s.table, []*Staged{st})
+	if err != nil {
+		return nil, err
+	}
+	return &Committed{Objects: st.Objects, Version: v, Removed: st.Removed, Skipped: st.Skipped}, nil
 }
 
 func putQuarantine(ctx context.Context, store Store, key string, bad []parse.Bad) error {

@@ -241,13 +241,37 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 // to read or write bytes (network, disk) returns an error and commits
 // nothing.
 func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) {
+	fr, st, err := in.Stage(ctx, input)
+	if err != nil || st == nil {
+		return fr, err
+	}
+	v, err := CommitStaged(ctx, st.table, []*Staged{st})
+	if err != nil {
+		return nil, err
+	}
+	Settle(fr, st)
+	if in.Log != nil {
+		in.Log.Debug("ingested", "input", input.Name, "source", fr.Source, "records", fr.Records, "quarantined", len(fr.Bad), "version", v)
+	}
+	return fr, nil
+}
+
+// Settle copies a committed input's outcome into its report.
+func Settle(fr *FileReport, st *Staged) { fr.Replaced, fr.Unchanged = st.Removed, st.Skipped }
+
+// Stage is File up to the commit: the input's files are put, and its
+// Staged (nil when there is nothing to commit: a digest, or an input
+// quarantined whole) goes to CommitStaged with others of the same table, so
+// that several inputs become visible in one log entry.
+func (in *Ingester) Stage(ctx context.Context, input Input) (*FileReport, *Staged, error) {
 	if in.MaxInputBytes > 0 && input.Size > in.MaxInputBytes {
-		return in.quarantineWhole(ctx, input, in.sourceOrUnknown(), input.Size,
+		fr, err := in.quarantineWhole(ctx, input, in.sourceOrUnknown(), input.Size,
 			fmt.Sprintf("input of %d bytes is over the %d-byte limit (--max-input-bytes): quarantined whole, nothing ingested", input.Size, in.MaxInputBytes))
+		return fr, nil, err
 	}
 	rc, err := input.Open(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rc.Close()
 	hr := &hashingReader{r: rc, h: sha256.New()}
@@ -298,7 +322,7 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 		}
 		p, err := parse.New(source)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if v, ok := p.(*parse.VPCFlow); ok {
 			v.FallbackTime = parse.TimeFromName(input.Base)
@@ -311,7 +335,7 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 		pp := newPipe(ctx, sink)
 		perr := p.Parse(ctx, body, input.Name, pp)
 		if werr := pp.close(); werr != nil {
-			return nil, werr
+			return nil, nil, werr
 		}
 		var re *parse.ReadError
 		var le *parse.LimitError
@@ -324,29 +348,29 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 			sink.bad = append(sink.bad, parse.Bad{File: input.Name, Line: re.Line + 1,
 				Reason: fmt.Sprintf("input unreadable after line %d (records before it kept): %v", re.Line, re.Err)})
 		case perr != nil:
-			return nil, perr
+			return nil, nil, perr
 		}
 	}
 	// Drain to hash the whole raw input (a parser may stop early). A failure
 	// to read the raw bytes (network, disk) is not a property of the data:
 	// nothing is committed, so a rerun produces the complete objects.
 	if _, err := io.Copy(io.Discard, br); err != nil || hr.err != nil {
-		return nil, fmt.Errorf("read %s: %w", input.Name, errors.Join(err, hr.err))
+		return nil, nil, fmt.Errorf("read %s: %w", input.Name, errors.Join(err, hr.err))
 	}
 	fr.BytesIn = hr.n
 	fr.Records, fr.Bad, fr.Skipped = sink.records, sink.bad, sink.skips
 	if fr.Digest {
-		return fr, nil
+		return fr, nil, nil
 	}
-	c, err := sink.Commit(ctx, hex.EncodeToString(hr.h.Sum(nil))[:16])
+	st, err := sink.Stage(ctx, hex.EncodeToString(hr.h.Sum(nil))[:16])
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	fr.Objects, fr.Replaced, fr.Unchanged = c.Objects, c.Removed, c.Skipped
-	if in.Log != nil {
-		in.Log.Debug("ingested", "input", input.Name, "source", source, "records", fr.Records, "quarantined", len(fr.Bad), "version", c.Version)
+	fr.Objects = st.Objects
+	if st.table == nil {
+		return fr, nil, nil
 	}
-	return fr, nil
+	return fr, st, nil
 }
 
 func (in *Ingester) sourceOrUnknown() string { return in.sourceOr("") }

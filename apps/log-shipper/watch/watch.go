@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sort"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/unsilo/unsilo/apps/log-shipper/delta"
 	"github.com/unsilo/unsilo/apps/log-shipper/lake"
 )
 
@@ -46,9 +48,8 @@ type Watcher struct {
 	Now   func() time.Time
 	// MaxBackoff caps the wait after repeated receive failures.
 	MaxBackoff time.Duration
-	// Workers is how many messages of a batch are ingested at once (their
-	// commits still serialise per table); default 4, as most of an object's
-	// time is waiting on S3 and fsync, not CPU.
+	// Workers is how many objects of a batch are staged at once; default
+	// 4, as most of an object's time is waiting on S3 and fsync, not CPU.
 	Workers int
 
 	mu    sync.Mutex
@@ -191,33 +192,98 @@ func IsThrottle(err error) bool {
 }
 
 // batch ingests the objects of received messages and deletes the messages
-// whose objects are all committed (or gone). A message with a failed object
-// stays: SQS delivers it again after its visibility timeout, and its
-// redrive policy moves it to the dead-letter queue after maxReceiveCount.
+// whose objects are all committed (or gone). The objects are staged
+// concurrently and then committed together, one log entry per table for
+// the whole batch. A message with a failed object stays: SQS delivers it
+// again after its visibility timeout, and its redrive policy moves it to
+// the dead-letter queue after maxReceiveCount.
 func (w *Watcher) batch(ctx context.Context, msgs []sqstypes.Message) {
 	stop := w.heartbeat(ctx, msgs)
 	defer stop()
+	type staged struct {
+		msg int
+		obj Object
+		fr  *lake.FileReport
+		st  *lake.Staged
+	}
 	var mu sync.Mutex
-	var done []sqstypes.DeleteMessageBatchRequestEntry
+	var work []staged
+	ok := make([]bool, len(msgs))
 	sem := make(chan struct{}, w.Workers)
 	var wg sync.WaitGroup
 	for i, m := range msgs {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if w.message(ctx, m) {
+		objs, err := ParseMessage(aws.ToString(m.Body))
+		if err != nil {
+			w.count(func(s *Stats) { s.Poison++ })
+			w.Log.Error("message is not an S3 notification; left for the dead-letter queue", "message", aws.ToString(m.MessageId), "err", err)
+			continue
+		}
+		ok[i] = true
+		for _, o := range objs {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				fr, st, err := w.Ingester.Stage(ctx, lake.S3Input(w.S3, o.Bucket, o.Key, o.Size))
 				mu.Lock()
-				done = append(done, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
-				mu.Unlock()
-			}
-		}()
+				defer mu.Unlock()
+				var nsk *types.NoSuchKey
+				switch {
+				case errors.As(err, &nsk):
+					w.count(func(s *Stats) { s.Missing++ })
+					w.Log.Warn("object gone before it was ingested", "object", o.URI())
+				case err != nil:
+					ok[i] = false
+					w.count(func(s *Stats) { s.Failed++ })
+					w.Log.Error("ingest failed; the message will be delivered again", "object", o.URI(), "receives", m.Attributes["ApproximateReceiveCount"], "err", err)
+				default:
+					work = append(work, staged{msg: i, obj: o, fr: fr, st: st})
+				}
+			}()
+		}
 	}
 	wg.Wait()
-	if len(done) == 0 {
+	// One commit per table for the whole batch, in message order.
+	sort.Slice(work, func(a, b int) bool { return work[a].msg < work[b].msg })
+	byTable := map[*delta.Table][]int{}
+	for j, x := range work {
+		if x.st != nil {
+			byTable[x.st.Table()] = append(byTable[x.st.Table()], j)
+		}
+	}
+	for tbl, idx := range byTable {
+		sts := make([]*lake.Staged, len(idx))
+		for k, j := range idx {
+			sts[k] = work[j].st
+		}
+		if _, err := lake.CommitStaged(ctx, tbl, sts); err != nil {
+			w.Log.Error("commit failed; the messages will be delivered again", "table", tbl.Root, "objects", len(sts), "err", err)
+			for _, j := range idx {
+				ok[work[j].msg] = false
+				work[j].fr = nil
+			}
+			w.count(func(s *Stats) { s.Failed += int64(len(idx)) })
+		}
+	}
+	for _, x := range work {
+		if x.fr == nil {
+			continue
+		}
+		if x.st != nil {
+			lake.Settle(x.fr, x.st)
+		}
+		w.done(x.obj, x.fr)
+	}
+	var del []sqstypes.DeleteMessageBatchRequestEntry
+	for i, m := range msgs {
+		if ok[i] {
+			del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+	if len(del) == 0 {
 		return
 	}
-	out, err := w.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(w.QueueURL), Entries: done})
+	out, err := w.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(w.QueueURL), Entries: del})
 	if err != nil {
 		// Committed anyway: the redelivered messages recommit nothing.
 		w.Log.Warn("delete messages failed; they will be delivered again (no duplicate: the objects are committed)", "err", err)
@@ -229,39 +295,8 @@ func (w *Watcher) batch(ctx context.Context, msgs []sqstypes.Message) {
 	w.count(func(s *Stats) { s.Deleted += int64(len(out.Successful)) })
 }
 
-// message ingests the objects of one message and reports whether all are
-// done (committed, or gone).
-func (w *Watcher) message(ctx context.Context, m sqstypes.Message) bool {
-	objs, err := ParseMessage(aws.ToString(m.Body))
-	if err != nil {
-		w.count(func(s *Stats) { s.Poison++ })
-		w.Log.Error("message is not an S3 notification; left for the dead-letter queue", "message", aws.ToString(m.MessageId), "err", err)
-		return false
-	}
-	ok := true
-	for _, o := range objs {
-		if err := w.object(ctx, o); err != nil {
-			ok = false
-			w.count(func(s *Stats) { s.Failed++ })
-			w.Log.Error("ingest failed; the message will be delivered again", "object", o.URI(), "receives", m.Attributes["ApproximateReceiveCount"], "err", err)
-		}
-	}
-	return ok
-}
-
-// object ingests one object. A deleted object (NoSuchKey) is done: there is
-// nothing left to ingest.
-func (w *Watcher) object(ctx context.Context, o Object) error {
-	fr, err := w.Ingester.File(ctx, lake.S3Input(w.S3, o.Bucket, o.Key, o.Size))
-	var nsk *types.NoSuchKey
-	if errors.As(err, &nsk) {
-		w.count(func(s *Stats) { s.Missing++ })
-		w.Log.Warn("object gone before it was ingested", "object", o.URI())
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+// done counts a committed object.
+func (w *Watcher) done(o Object, fr *lake.FileReport) {
 	var lag time.Duration
 	if !o.EventTime.IsZero() {
 		lag = w.Now().Sub(o.EventTime)
@@ -278,7 +313,6 @@ func (w *Watcher) object(ctx context.Context, o Object) error {
 		s.MaxLag = max(s.MaxLag, lag)
 	})
 	w.Log.Info("ingested", "object", o.URI(), "source", fr.Source, "records", fr.Records, "quarantined", len(fr.Bad), "unchanged", fr.Unchanged, "lag", lag)
-	return nil
 }
 
 // heartbeat keeps the batch's messages hidden while they are worked on.

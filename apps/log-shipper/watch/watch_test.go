@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -56,6 +57,11 @@ func (e *env) put(key, typ string, lines int, seed uint64) {
 }
 
 func (e *env) putGen(key string, o gen.Options) {
+	e.queue.send(notification("ObjectCreated:Put", key, e.upload(key, o)))
+}
+
+// upload puts a generated log object and returns its size.
+func (e *env) upload(key string, o gen.Options) int64 {
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
 	if err := gen.Write(zw, o); err != nil {
@@ -65,7 +71,7 @@ func (e *env) putGen(key string, o gen.Options) {
 	if _, err := e.s3.PutObject(e.t.Context(), &s3.PutObjectInput{Bucket: aws.String("raw"), Key: aws.String(key), Body: bytes.NewReader(b.Bytes())}); err != nil {
 		e.t.Fatal(err)
 	}
-	e.queue.send(notification("ObjectCreated:Put", key, int64(b.Len())))
+	return int64(b.Len())
 }
 
 func notification(event, key string, size int64) string {
@@ -223,5 +229,26 @@ func TestWatchFailuresReachTheDeadLetterQueue(t *testing.T) {
 	}
 	if st := w.Stats(); st.Objects != 1 || st.Failed != 2 || st.Poison != 2 || e.rows(schema.WAF) != 10 {
 		t.Fatalf("stats %+v rows %d", st, e.rows(schema.WAF))
+	}
+}
+
+// A received batch commits once per table: ten objects, one log entry.
+// The same object notified twice in one batch is committed once.
+func TestWatchCommitsABatchAtOnce(t *testing.T) {
+	e := newEnv(t, 5)
+	for i := range 9 {
+		e.put(fmt.Sprintf("waf/o%d.gz", i), schema.WAF, 20, uint64(i))
+	}
+	e.queue.send(notification("ObjectCreated:Put", "waf/o0.gz", 10)) // a duplicate notification
+	w, _ := e.watcher()
+	if err := w.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	logs, _ := e.lake.List(t.Context(), "source=waf/"+delta.LogDir)
+	if len(logs) != 1 || e.rows(schema.WAF) != 180 {
+		t.Fatalf("%d log entries, %d rows: want one commit of 9 objects (180 rows)", len(logs), e.rows(schema.WAF))
+	}
+	if st := w.Stats(); st.Deleted != 10 || st.Objects != 10 {
+		t.Fatalf("stats %+v", st)
 	}
 }
