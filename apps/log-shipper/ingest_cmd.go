@@ -123,7 +123,7 @@ func openStore(ctx context.Context, out string, client func() (*s3.Client, error
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, func() { st.Close() }, nil
+	return st, func() { _ = st.Close() }, nil // best effort: only this run's staging dir
 }
 
 func printReport(w io.Writer, rep *lake.Report, asJSON bool) error {

@@ -111,7 +111,7 @@ func engine(cmd *cobra.Command, lake string, useAthena bool, workgroup, database
 		if err != nil {
 			return nil, nil, err
 		}
-		return eng, func() { eng.Close() }, nil
+		return eng, func() { _ = eng.Close() }, nil // in-memory database
 	}
 	if workgroup == "" || database == "" {
 		return nil, nil, fmt.Errorf("--athena needs --workgroup and --database (the DataLake's status.workgroup and status.databaseName)")
@@ -141,5 +141,5 @@ func printTable(w io.Writer, res *query.Result) {
 		}
 		fmt.Fprintln(tw, strings.Join(parts, "\t"))
 	}
-	tw.Flush()
+	_ = tw.Flush() // stdout: nothing better to do with its error
 }

@@ -1,6 +1,7 @@
 package delta
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -82,7 +83,7 @@ func TestFirstEntryGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != string(want) {
+	if !bytes.Equal(got, want) {
 		t.Fatalf("first entry differs from %s (UPDATE_GOLDEN=1 to accept):\n%s", golden, got)
 	}
 	// Every line is one action object with exactly one known key.

@@ -68,7 +68,7 @@ func (sp *spool) writeDurable(name string, data []byte) (err error) {
 	}
 	defer func() {
 		if err != nil {
-			f.Close()
+			_ = f.Close()
 			os.Remove(tmp)
 		}
 	}()
@@ -92,7 +92,7 @@ func (sp *spool) syncDir() error {
 	if err != nil {
 		return fmt.Errorf("spool dir: %w", err)
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }() // a read-only handle: the fsync is what matters
 	if err := d.Sync(); err != nil {
 		return fmt.Errorf("spool dir fsync: %w", err)
 	}

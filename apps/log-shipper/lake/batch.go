@@ -127,7 +127,7 @@ func (s *Batch) Record(r schema.Record) error {
 		bw := bufio.NewWriterSize(f, 256<<10)
 		rw, err := newRowWriter(bw, s.table.Source, s.codec)
 		if err != nil {
-			f.Close()
+			_ = f.Close()
 			os.Remove(f.Name())
 			return err
 		}
@@ -160,7 +160,7 @@ func (s *Batch) Skips() map[string]int { return s.skips }
 // Discard removes staged files (safe after Commit).
 func (s *Batch) Discard() {
 	for k, p := range s.parts {
-		p.f.Close()
+		_ = p.f.Close() // discarded: only the removal matters
 		os.Remove(p.f.Name())
 		delete(s.parts, k)
 	}
@@ -219,12 +219,12 @@ func putQuarantine(ctx context.Context, store Store, key string, bad []parse.Bad
 		return fmt.Errorf("create quarantine staging file: %w", err)
 	}
 	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
+		_ = f.Close()
 		os.Remove(f.Name())
 		return fmt.Errorf("write quarantine %s: %w", key, err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close()
 		os.Remove(f.Name())
 		return fmt.Errorf("sync quarantine %s: %w", key, err)
 	}

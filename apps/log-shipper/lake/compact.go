@@ -172,30 +172,30 @@ func writeData(ctx context.Context, st Store, tbl *delta.Table, rel string, pv m
 	bw := bufio.NewWriterSize(f, 256<<10)
 	rw, err := newRowWriter(bw, tbl.Source, newCodec())
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, err
 	}
 	for _, r := range recs {
 		if err := rw.write(r); err != nil {
-			f.Close()
+			_ = f.Close()
 			return nil, err
 		}
 	}
 	if err := rw.close(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, err
 	}
 	if err := bw.Flush(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("write staging file: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("sync staging file: %w", err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("stat staging file: %w", err)
 	}
 	if err := f.Close(); err != nil {

@@ -38,9 +38,6 @@ func genFile(t testing.TB, dir, name, typ string, lines, badEvery int) string {
 // tree maps every file under root (except staging) to its content.
 func tree(t *testing.T, root string) map[string]string { return files(t, root, false) }
 
-// dataTree is tree without the Delta logs.
-func dataTree(t *testing.T, root string) map[string]string { return files(t, root, true) }
-
 func files(t *testing.T, root string, logs bool) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -279,7 +276,8 @@ func TestIngestS3(t *testing.T) {
 	}
 	hasQ := false
 	for k := range first {
-		if !(strings.HasPrefix(k, "logs/source=waf/account=") && strings.Contains(k, "/dt=2026-11-28/hour=")) && !strings.HasPrefix(k, "logs/quarantine/source=waf/") {
+		data := strings.HasPrefix(k, "logs/source=waf/account=") && strings.Contains(k, "/dt=2026-11-28/hour=")
+		if !data && !strings.HasPrefix(k, "logs/quarantine/source=waf/") {
 			t.Fatalf("unexpected key %s", k)
 		}
 		hasQ = hasQ || strings.HasPrefix(k, "logs/quarantine/")

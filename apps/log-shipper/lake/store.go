@@ -91,11 +91,11 @@ func (l *LocalStore) PutIfAbsent(_ context.Context, key string, data []byte) err
 	}
 	defer os.Remove(f.Name())
 	if _, err := f.Write(data); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("write %s: %w", key, err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("sync %s: %w", key, err)
 	}
 	if err := f.Close(); err != nil {
@@ -194,7 +194,7 @@ func syncDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("open dir for sync: %w", err)
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }() // a read-only handle: the fsync is what matters
 	if err := d.Sync(); err != nil {
 		return fmt.Errorf("sync dir %s: %w", dir, err)
 	}
@@ -227,7 +227,7 @@ func (s *S3Store) Put(ctx context.Context, key, staged string) error {
 		return fmt.Errorf("open staged %s: %w", key, err)
 	}
 	defer os.Remove(staged)
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: the upload's error is the one that matters
 	st, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("stat staged %s: %w", key, err)

@@ -48,7 +48,7 @@ func OpenThreads(ctx context.Context, root string, threads int) (*Engine, error)
 	for _, s := range schema.Sources() {
 		snap, err := delta.Load(ctx, st, delta.NewTable(st, s).Root)
 		if err != nil {
-			db.Close()
+			_ = db.Close() // the view error is the one to report
 			return nil, fmt.Errorf("table %s: %w", s.Name, err)
 		}
 		var files []string
@@ -56,13 +56,13 @@ func OpenThreads(ctx context.Context, root string, threads int) (*Engine, error)
 			files = append(files, filepath.Join(abs, "source="+s.Name, filepath.FromSlash(p)))
 		}
 		if _, err := db.ExecContext(ctx, ViewSQL(s, files)); err != nil {
-			db.Close()
+			_ = db.Close() // the view error is the one to report
 			return nil, fmt.Errorf("create view %s: %w", s.Name, err)
 		}
 	}
 	for name, v := range map[string]string{"ocsf_api_activity": ocsfAPIActivity, "ocsf_network_activity": ocsfNetworkActivity} {
 		if _, err := db.ExecContext(ctx, v); err != nil {
-			db.Close()
+			_ = db.Close() // the view error is the one to report
 			return nil, fmt.Errorf("create view %s: %w", name, err)
 		}
 	}

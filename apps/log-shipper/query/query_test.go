@@ -17,7 +17,6 @@ import (
 )
 
 // row is one expected answer row, rendered like the DuckDB result.
-type row []any
 
 // agg groups records by key and keeps counters per group.
 type group struct {
