@@ -5,20 +5,20 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 func ddlCmd() *cobra.Command {
-	var location, database, since, source string
+	var location, database, source string
 	cmd := &cobra.Command{
 		Use:   "ddl",
-		Short: "Print Athena CREATE EXTERNAL TABLE statements (partition projection) for the lake",
+		Short: "Print the Athena statements that register the lake's Delta tables",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, s := range schema.Sources() {
 				if source != "" && s.Name != source {
 					continue
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), schema.DDL(s, database, location, since))
+				fmt.Fprintln(cmd.OutOrStdout(), schema.DDL(s, database, location))
 			}
 			if source != "" {
 				if _, err := schema.Lookup(source); err != nil {
@@ -30,7 +30,6 @@ func ddlCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&location, "location", "s3://my-log-lake/lake", "lake root (the --out of ingest)")
 	cmd.Flags().StringVar(&database, "database", "logs", "Glue database")
-	cmd.Flags().StringVar(&since, "since", "2024-01-01", "first dt of the projection range")
 	cmd.Flags().StringVar(&source, "source", "", "only this source")
 	return cmd
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -16,13 +18,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/unsilo/unsilo/apps/log-shipper/lake"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 func ingestCmd() *cobra.Command {
 	var typ, out string
 	var asJSON, quiet bool
 	var workers int
+	var maxInput int64
 	var vpcFields string
 	cmd := &cobra.Command{
 		Use:   "ingest --type alb|vpcflow|waf|cloudtrail|cloudfront|container|auto --out DIR|s3://bucket/prefix FILE|DIR|s3://bucket/prefix...",
@@ -74,12 +77,17 @@ func ingestCmd() *cobra.Command {
 				progress = cmd.ErrOrStderr()
 			}
 			ing := &lake.Ingester{Store: store, Source: typ, Log: slog.Default(), Progress: progress, Workers: workers,
-				VPCFields: strings.FieldsFunc(vpcFields, func(r rune) bool { return r == ' ' || r == ',' })}
+				MaxInputBytes: maxInput,
+				VPCFields:     strings.FieldsFunc(vpcFields, func(r rune) bool { return r == ' ' || r == ',' })}
 			rep, err := ing.Run(ctx, inputs)
-			if err != nil {
-				return err
+			// The summary is printed whatever happened, failures included.
+			if perr := printReport(cmd.OutOrStdout(), rep, asJSON); perr != nil {
+				return perr
 			}
-			return printReport(cmd.OutOrStdout(), rep, asJSON)
+			if errors.Is(err, lake.ErrInputsFailed) {
+				return fmt.Errorf("%d of %d inputs failed (listed in the summary; nothing of them was committed, rerun to finish)", len(rep.Failed), rep.Inputs)
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&typ, "type", "auto", "log type, or auto to detect per file")
@@ -87,6 +95,7 @@ func ingestCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as one JSON object")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress on stderr")
 	cmd.Flags().StringVar(&vpcFields, "vpc-fields", "", "field list of headerless VPC Flow Log files, e.g. \"version srcaddr dstaddr ... start end action log-status\" (default: the v2 format)")
+	cmd.Flags().Int64Var(&maxInput, "max-input-bytes", 0, "quarantine (whole) any input larger than this many raw bytes; 0 = no limit beyond the parsers' (512 MiB per JSON document)")
 	cmd.Flags().IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "inputs processed concurrently")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
@@ -98,9 +107,15 @@ func openStore(ctx context.Context, out string, client func() (*s3.Client, error
 		if err != nil {
 			return nil, nil, err
 		}
-		dir, err := os.MkdirTemp("", "log-shipper-staging-")
+		// Staging for S3 uploads: run directories under one parent in the
+		// temp dir, so a killed run's leftovers go with the next start.
+		parent := filepath.Join(os.TempDir(), "log-shipper-staging")
+		if _, err := lake.CleanStaging(parent); err != nil {
+			return nil, nil, err
+		}
+		dir, err := lake.NewStagingDir(parent)
 		if err != nil {
-			return nil, nil, fmt.Errorf("staging dir: %w", err)
+			return nil, nil, err
 		}
 		return &lake.S3Store{Client: c, Bucket: bucket, Prefix: prefix, Staging: dir}, func() { os.RemoveAll(dir) }, nil
 	}
@@ -108,7 +123,7 @@ func openStore(ctx context.Context, out string, client func() (*s3.Client, error
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, func() {}, nil
+	return st, func() { _ = st.Close() }, nil // best effort: only this run's staging dir
 }
 
 func printReport(w io.Writer, rep *lake.Report, asJSON bool) error {
@@ -131,6 +146,27 @@ func printReport(w io.Writer, rep *lake.Report, asJSON bool) error {
 		fmt.Fprintf(w, "  %s=%d", s, rep.BySource[s])
 	}
 	fmt.Fprintf(w, "\nobjects written: %d\nquarantined: %d\n", rep.Files, rep.Quarantined)
+	if rep.Replaced > 0 || rep.Unchanged > 0 {
+		fmt.Fprintf(w, "replaced files of earlier input versions: %d, inputs already committed: %d\n", rep.Replaced, rep.Unchanged)
+	}
+	if rep.Digests > 0 {
+		fmt.Fprintf(w, "cloudtrail digest files: %d (integrity data, not ingested)\n", rep.Digests)
+	}
+	if len(rep.Skipped) > 0 {
+		var kinds []string
+		for k := range rep.Skipped {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		fmt.Fprintf(w, "skipped lines:")
+		for _, k := range kinds {
+			fmt.Fprintf(w, "  %s=%d", k, rep.Skipped[k])
+		}
+		fmt.Fprintln(w)
+	}
+	for _, f := range rep.Failed {
+		fmt.Fprintf(w, "FAILED %s: %s\n", f.Input, f.Error)
+	}
 	var reasons []string
 	for r := range rep.Reasons {
 		reasons = append(reasons, r)

@@ -37,7 +37,8 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("%v", rep)
 	}
 	text := run(t, "ingest", "--quiet", "--type", "alb", "--out", lake, filepath.Join(in, "alb.log.gz"))
-	if !strings.Contains(text, "records written: 495") || !strings.Contains(text, "quarantined: 5") {
+	// The same input again: recognised as committed, nothing written.
+	if !strings.Contains(text, "records written: 0") || !strings.Contains(text, "inputs already committed: 1") {
 		t.Fatalf("%s", text)
 	}
 	q := run(t, "query", "--lake", lake, "SELECT count(*) AS n FROM alb")
@@ -49,6 +50,13 @@ func TestCLI(t *testing.T) {
 	}
 	if l := run(t, "query", "--list"); !strings.Contains(l, "waf_blocked_by_rule") {
 		t.Fatalf("%s", l)
+	}
+	// The same rows in one file per partition after compaction.
+	if c := run(t, "compact", "--out", lake, "--source", "alb", "--retain", "1h"); !strings.Contains(c, `"table":"alb"`) || !strings.Contains(c, `"vacuum":{`) {
+		t.Fatalf("%s", c)
+	}
+	if q := run(t, "query", "--lake", lake, "SELECT count(*) AS n, count(DISTINCT source_object) AS o FROM alb"); !strings.Contains(q, "495  1") {
+		t.Fatalf("after compact: %s", q)
 	}
 	ddl := run(t, "ddl", "--location", "s3://b/lake")
 	if strings.Count(ddl, "CREATE EXTERNAL TABLE") != 6 {

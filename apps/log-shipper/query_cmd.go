@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/unsilo/unsilo/apps/log-shipper/athena"
-	"github.com/unsilo/unsilo/apps/log-shipper/queries"
 	"github.com/unsilo/unsilo/apps/log-shipper/query"
+	"github.com/unsilo/unsilo/contracts/lake/queries"
 )
 
 func queryCmd() *cobra.Command {
@@ -84,7 +84,8 @@ func queryCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&lakeDir, "lake", "", "lake root directory (the --out of ingest)")
-	cmd.Flags().StringVar(&named, "named", "", "run a named query from queries/")
+	cmd.Flags().Int("threads", 0, "DuckDB worker threads (0: one per core)")
+	cmd.Flags().StringVar(&named, "named", "", "run a named query (contracts/lake/queries)")
 	cmd.Flags().BoolVar(&all, "all", false, "run every named query")
 	cmd.Flags().BoolVar(&list, "list", false, "list the named queries")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per query")
@@ -105,11 +106,12 @@ func engine(cmd *cobra.Command, lake string, useAthena bool, workgroup, database
 		if lake == "" {
 			return nil, nil, fmt.Errorf("--lake DIR is required (or --athena)")
 		}
-		eng, err := query.Open(cmd.Context(), lake)
+		threads, _ := cmd.Flags().GetInt("threads")
+		eng, err := query.OpenThreads(cmd.Context(), lake, threads)
 		if err != nil {
 			return nil, nil, err
 		}
-		return eng, func() { eng.Close() }, nil
+		return eng, func() { _ = eng.Close() }, nil // in-memory database
 	}
 	if workgroup == "" || database == "" {
 		return nil, nil, fmt.Errorf("--athena needs --workgroup and --database (the DataLake's status.workgroup and status.databaseName)")
@@ -139,5 +141,5 @@ func printTable(w io.Writer, res *query.Result) {
 		}
 		fmt.Fprintln(tw, strings.Join(parts, "\t"))
 	}
-	tw.Flush()
+	_ = tw.Flush() // stdout: nothing better to do with its error
 }

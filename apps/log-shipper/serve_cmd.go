@@ -73,6 +73,8 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().Int64Var(&cfg.MaxBatchBytes, "batch-bytes", 64<<20, "flush after this many body bytes")
 	cmd.Flags().DurationVar(&cfg.FlushInterval, "flush-interval", time.Minute, "flush when the oldest pending request is this old")
 	cmd.Flags().Int64Var(&cfg.MaxBodyBytes, "max-body", 32<<20, "largest accepted request body")
+	cmd.Flags().StringVar(&cfg.Account, "account", "", "AWS account the cluster's logs are partitioned under (default unknown)")
+	cmd.Flags().StringVar(&cfg.Region, "region", "", "AWS region the cluster's logs are partitioned under (default unknown)")
 	_ = cmd.MarkFlagRequired("out")
 	_ = cmd.MarkFlagRequired("spool")
 	return cmd

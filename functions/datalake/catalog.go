@@ -8,8 +8,8 @@ import (
 	glue "github.com/upbound/provider-aws/v2/apis/namespaced/glue/v1beta1"
 	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/queries"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/queries"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 	"github.com/unsilo/unsilo/functions/compose"
 )
 
@@ -51,8 +51,12 @@ func (b *builder) catalog() {
 	b.crawlers()
 }
 
-// table is the Glue twin of schema.DDL: same columns in the same order,
-// the same partition keys, Parquet storage and projection parameters.
+// table is the Glue twin of schema.DDL: a Delta Lake table (table_type
+// DELTA) at the source's root, which Athena engine 3 reads through its
+// _delta_log. The columns and partition keys repeat the log's schema so that
+// Glue, Lake Formation and views see it too (Athena user guide,
+// "Synchronize Delta Lake metadata": those need Glue's schema to match the
+// log's); Athena itself reads the schema from the log.
 func (b *builder) table(s *schema.Source) {
 	cols := make([]glue.ColumnsParameters, 0, len(s.Columns))
 	for _, c := range s.Columns {
@@ -63,7 +67,7 @@ func (b *builder) table(s *schema.Source) {
 		keys = append(keys, glue.PartitionKeysParameters{Name: compose.Ptr(c.Name), Type: compose.Ptr(c.GlueType()), Comment: comment(c.Description)})
 	}
 	params := map[string]*string{}
-	for _, p := range schema.TableProperties(s, b.curatedLocation(), b.spec.Catalog.ProjectionStart) {
+	for _, p := range schema.TableProperties() {
 		params[p.Key] = compose.Ptr(p.Value)
 	}
 	name := "table-" + s.Name
@@ -78,7 +82,8 @@ func (b *builder) table(s *schema.Source) {
 				InputFormat: compose.Ptr(schema.InputFormat), OutputFormat: compose.Ptr(schema.OutputFormat),
 				SerDeInfo: &glue.SerDeInfoParameters{
 					SerializationLibrary: compose.Ptr(schema.SerializationLibrary),
-					Parameters:           map[string]*string{"serialization.format": compose.Ptr("1")},
+					// Spark's Delta reader finds the table by this path.
+					Parameters: map[string]*string{"serialization.format": compose.Ptr("1"), "path": compose.Ptr(schema.TableLocation(s, b.curatedLocation()))},
 				},
 			},
 		}},

@@ -11,6 +11,7 @@ import (
 	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
 	kms "github.com/upbound/provider-aws/v2/apis/namespaced/kms/v1beta1"
 	s3 "github.com/upbound/provider-aws/v2/apis/namespaced/s3/v1beta1"
+	sqs "github.com/upbound/provider-aws/v2/apis/namespaced/sqs/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -26,7 +27,7 @@ func (API) Kind() string { return "DataLake" }
 // AddToScheme implements compose.API.
 func (API) AddToScheme(s *runtime.Scheme) error {
 	return compose.AddToScheme(s, s3.AddToScheme, kms.AddToScheme, iam.AddToScheme, firehose.AddToScheme,
-		cloudtrail.AddToScheme, glue.AddToScheme, athena.AddToScheme)
+		cloudtrail.AddToScheme, glue.AddToScheme, athena.AddToScheme, sqs.AddToScheme)
 }
 
 var ref = compose.Sibling
@@ -68,6 +69,9 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	b.trail()
 	b.catalog()
 	if err := b.athena(); err != nil {
+		return nil, err
+	}
+	if err := b.ingestQueue(); err != nil {
 		return nil, err
 	}
 	b.usages()
@@ -142,6 +146,7 @@ func (b *builder) key() {
 		map[string]any{"Sid": "LogDeliveryEncrypts", "Effect": "Allow", "Principal": map[string]any{"Service": "delivery.logs.amazonaws.com"},
 			"Action": []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"}, "Resource": "*",
 			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": acct}}},
+		b.queueKeyStatement(),
 	)
 	b.out.Add("key", &kms.Key{
 		ObjectMeta: b.meta("key"),
@@ -170,5 +175,11 @@ func (b *builder) status() {
 	}
 	if v := b.req.AtProvider("workgroup", "id"); v != "" {
 		st["workgroup"] = v
+	}
+	if v := b.req.AtProvider("ingest-queue", "url"); v != "" {
+		st["ingestQueueUrl"] = v // log-shipper watch --queue
+	}
+	if v := b.req.AtProvider("ingest-dlq", "arn"); v != "" {
+		st["ingestDeadLetterQueueArn"] = v
 	}
 }

@@ -18,8 +18,8 @@ import (
 	glue "github.com/upbound/provider-aws/v2/apis/namespaced/glue/v1beta1"
 	s3 "github.com/upbound/provider-aws/v2/apis/namespaced/s3/v1beta1"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/queries"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/queries"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 	"github.com/unsilo/unsilo/functions/compose"
 	"github.com/unsilo/unsilo/functions/compose/composetest"
 )
@@ -102,11 +102,10 @@ func TestInvalidSpec(t *testing.T) {
 			s["environment"] = "prod"
 			return s
 		}(), "spec.retention.raw.expireAfterDays"},
-		"CuratedEarlyIA":  {"S3 transitions to STANDARD_IA after 30 days at the earliest", with("retention.curated.infrequentAccessAfterDays", 10), "spec.retention.curated.infrequentAccessAfterDays"},
-		"CuratedExpiry":   {"expiry after the transition", with("retention.curated.expireAfterDays", 60), "spec.retention.curated.expireAfterDays"},
-		"TinyCutoff":      {"Athena's minimum cutoff is 10 MB", with("athena.bytesScannedCutoffPerQuery", 1024), "spec.athena.bytesScannedCutoffPerQuery"},
-		"BadSchedule":     {"Glue takes cron(...)", with("catalog.crawlerSchedule", "hourly"), "spec.catalog.crawlerSchedule"},
-		"BadProjectionDt": {"projection ranges are yyyy-MM-dd", with("catalog.projectionStart", "2024/01/01"), "spec.catalog.projectionStart"},
+		"CuratedEarlyIA": {"S3 transitions to STANDARD_IA after 30 days at the earliest", with("retention.curated.infrequentAccessAfterDays", 10), "spec.retention.curated.infrequentAccessAfterDays"},
+		"CuratedExpiry":  {"expiry after the transition", with("retention.curated.expireAfterDays", 60), "spec.retention.curated.expireAfterDays"},
+		"TinyCutoff":     {"Athena's minimum cutoff is 10 MB", with("athena.bytesScannedCutoffPerQuery", 1024), "spec.athena.bytesScannedCutoffPerQuery"},
+		"BadSchedule":    {"Glue takes cron(...)", with("catalog.crawlerSchedule", "hourly"), "spec.catalog.crawlerSchedule"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -245,7 +244,7 @@ func TestBucketEncryption(t *testing.T) {
 }
 
 // TestTablesMatchSchema: one Glue table per log-shipper source, column for
-// column, partition keys and projection parameters as the schema says.
+// column, partition keys and the Delta table type as the schema says.
 func TestTablesMatchSchema(t *testing.T) {
 	res := compose1(t, base(), nil)
 	for _, s := range schema.Sources() {
@@ -282,7 +281,10 @@ func TestTablesMatchSchema(t *testing.T) {
 		if *sd.Location != schema.TableLocation(s, loc) || *sd.InputFormat != schema.InputFormat || *sd.OutputFormat != schema.OutputFormat || *sd.SerDeInfo.SerializationLibrary != schema.SerializationLibrary {
 			t.Errorf("%s storage: %s %s %s %s", s.Name, *sd.Location, *sd.InputFormat, *sd.OutputFormat, *sd.SerDeInfo.SerializationLibrary)
 		}
-		props := schema.TableProperties(s, loc, defaultProjectionStart)
+		if v := sd.SerDeInfo.Parameters["path"]; v == nil || *v != schema.TableLocation(s, loc) {
+			t.Errorf("%s: serde path %v", s.Name, v)
+		}
+		props := schema.TableProperties()
 		if len(p.Parameters) != len(props) {
 			t.Errorf("%s: %d parameters, schema %d", s.Name, len(p.Parameters), len(props))
 		}
@@ -382,11 +384,15 @@ func TestStatus(t *testing.T) {
 		"raw-bucket": {"id": "unsilo-lake-raw-dev"}, "curated-bucket": {"id": "unsilo-lake-curated-dev"},
 		"firehose": {"arn": "arn:aws:firehose:ap-northeast-2:123456789012:deliverystream/aws-waf-logs-unsilo-dev"},
 		"database": {"id": acct + ":unsilo_dev"}, "workgroup": {"id": "unsilo-dev"},
+		"ingest-queue": {"url": "https://sqs.ap-northeast-2.amazonaws.com/123456789012/unsilo-dev-ingest"},
+		"ingest-dlq":   {"arn": "arn:aws:sqs:ap-northeast-2:123456789012:unsilo-dev-ingest-dlq"},
 	})
 	want := map[string]any{
 		"rawBucket": "unsilo-lake-raw-dev", "curatedBucket": "unsilo-lake-curated-dev",
 		"firehoseArn":  "arn:aws:firehose:ap-northeast-2:123456789012:deliverystream/aws-waf-logs-unsilo-dev",
 		"databaseName": "unsilo_dev", "workgroup": "unsilo-dev",
+		"ingestQueueUrl":           "https://sqs.ap-northeast-2.amazonaws.com/123456789012/unsilo-dev-ingest",
+		"ingestDeadLetterQueueArn": "arn:aws:sqs:ap-northeast-2:123456789012:unsilo-dev-ingest-dlq",
 	}
 	for k, v := range want {
 		if res.Status[k] != v {

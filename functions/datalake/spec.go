@@ -2,9 +2,10 @@
 // log lands in (raw zone for what AWS services deliver, curated zone for
 // log-shipper's Parquet), its KMS key, the WAF Firehose stream and the
 // CloudTrail trail that write to it, and the Glue catalog and Athena
-// workgroup that query it. The curated tables and the named queries come
-// from log-shipper's own schema and .sql files, so the catalog and the
-// writer cannot drift apart.
+// workgroup that query it, and the SQS queue that carries the raw zones'
+// new objects to log-shipper watch. The curated (Delta Lake) tables and the
+// named queries come from the lake contract (contracts/lake), which
+// log-shipper writes by, so the catalog and the writer cannot drift apart.
 package datalake
 
 import (
@@ -62,21 +63,17 @@ type Athena struct {
 type Catalog struct {
 	// CrawlerSchedule runs the raw-zone crawlers; empty = on demand only.
 	CrawlerSchedule string `json:"crawlerSchedule,omitempty"`
-	// ProjectionStart is the first dt of the curated tables' partition
-	// projection (yyyy-MM-dd).
-	ProjectionStart string `json:"projectionStart"`
 }
 
 // Defaults, equal to the XRD's.
 const (
-	defaultRawIA           = 30
-	defaultRawGlacier      = 90
-	defaultRawExpire       = 400
-	defaultCuratedIA       = 90
-	defaultCuratedExpire   = 730
-	defaultCutoff          = 10 << 30 // 10 GiB per query
-	minCutoff              = 10 << 20 // Athena's minimum: 10 MB
-	defaultProjectionStart = "2024-01-01"
+	defaultRawIA         = 30
+	defaultRawGlacier    = 90
+	defaultRawExpire     = 400
+	defaultCuratedIA     = 90
+	defaultCuratedExpire = 730
+	defaultCutoff        = 10 << 30 // 10 GiB per query
+	minCutoff            = 10 << 20 // Athena's minimum: 10 MB
 	// Lifecycle minimums S3 enforces: objects stay 30 days in STANDARD
 	// before STANDARD_IA, and 30 days in STANDARD_IA before moving on.
 	minIADays = 30
@@ -87,7 +84,6 @@ var (
 	bucketPrefix = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*[a-z0-9]$`)
 	accountID    = regexp.MustCompile(`^[0-9]{12}$`)
 	cronExpr     = regexp.MustCompile(`^cron\([^()]+\)$`)
-	date         = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 	environments = map[string]bool{"dev": true, "staging": true, "prod": true}
 )
 
@@ -106,7 +102,6 @@ func readSpec(xr *resource.Composite) (*Spec, error) {
 	r.Curated.InfrequentAccessAfterDays = cmp.Or(r.Curated.InfrequentAccessAfterDays, defaultCuratedIA)
 	r.Curated.ExpireAfterDays = cmp.Or(r.Curated.ExpireAfterDays, defaultCuratedExpire)
 	s.Athena.BytesScannedCutoffPerQuery = cmp.Or(s.Athena.BytesScannedCutoffPerQuery, defaultCutoff)
-	s.Catalog.ProjectionStart = cmp.Or(s.Catalog.ProjectionStart, defaultProjectionStart)
 	return s, s.validate()
 }
 
@@ -152,9 +147,6 @@ func (s *Spec) validate() error {
 	}
 	if c := s.Catalog.CrawlerSchedule; c != "" && !cronExpr.MatchString(c) {
 		return compose.Invalid("spec.catalog.crawlerSchedule", c, "must be a cron(...) expression as Glue takes it, e.g. cron(15 * * * ? *)")
-	}
-	if !date.MatchString(s.Catalog.ProjectionStart) {
-		return compose.Invalid("spec.catalog.projectionStart", s.Catalog.ProjectionStart, "must be a date yyyy-MM-dd")
 	}
 	return nil
 }

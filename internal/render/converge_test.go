@@ -21,7 +21,7 @@ func TestConverge(t *testing.T) {
 		"StaticSite": {"the bucket policy needs the distribution's ARN", "../../compositions/staticsite/examples/prod.yaml", []string{"bucket-policy"}},
 		"Cluster":    {"the cluster needs its key; node groups and add-ons need the cluster", "../../compositions/cluster/examples/prod.yaml", []string{"cluster", "nodegroup-system", "addon-coredns", "kubeconfig"}},
 		"WebPortal":  {"the WAF association needs the ALB's ARN", "../../compositions/webportal/examples/prod.yaml", []string{"waf-alb"}},
-		"DataLake":   {"Firehose and the crawlers need the key's ARN; the trail needs the raw bucket's policy", "../../compositions/datalake/examples/prod.yaml", []string{"firehose", "firehose-role", "crawler-role", "crawler-cloudtrail", "trail"}},
+		"DataLake":   {"Firehose, the crawlers and the ingest queues need the key's ARN; the trail needs the raw bucket's policy, the bucket notifications the queue's", "../../compositions/datalake/examples/prod.yaml", []string{"firehose", "firehose-role", "crawler-role", "crawler-cloudtrail", "trail", "ingest-queue", "ingest-dlq", "raw-bucket-notification", "alb-bucket-notification"}},
 	}
 	fn := newServer(t)
 	for name, tc := range cases {

@@ -22,6 +22,7 @@ func TestRenderChartPerCluster(t *testing.T) {
 	}{
 		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml", "../deploy/prod.yaml"}, kind: "StatefulSet", arg: "--out=s3://unsilo-lake-curated-prod/logs/"},
 		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml"}, wantErr: "lake must be s3://"},
+		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml", "../deploy/prod.yaml"}, kind: "Deployment", arg: "--queue=https://sqs.ap-northeast-2.amazonaws.com/123456789012/unsilo-prod-ingest"},
 		{chart: "apps/rag-api/chart", namespace: "knowledge", files: []string{"values.yaml", "../deploy/dev.yaml"}, kind: "Deployment", arg: "--kendra-index-id=$(KENDRA_INDEX_ID)"},
 		{chart: "apps/rag-api/chart", namespace: "knowledge", files: []string{"values.yaml"}, wantErr: "kendraIndexId or knowledgeBase is required"},
 		{chart: "apps/rag-api/chart", namespace: "knowledge", files: []string{"values.yaml", "../deploy/staging.yaml"}, wantErr: "value file ../deploy/staging.yaml"},

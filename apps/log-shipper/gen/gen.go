@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // Options control generation.
@@ -44,12 +44,12 @@ func WriteFile(path string, o Options) error {
 		w = zw
 	}
 	if err := Write(w, o); err != nil {
-		f.Close()
+		_ = f.Close() // the write error is the one to report
 		return err
 	}
 	if zw != nil {
 		if err := zw.Close(); err != nil {
-			f.Close()
+			_ = f.Close()
 			return fmt.Errorf("gzip %s: %w", path, err)
 		}
 	}

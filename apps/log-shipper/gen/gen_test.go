@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 func TestGeneratedLogsParse(t *testing.T) {

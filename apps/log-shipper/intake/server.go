@@ -15,9 +15,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/unsilo/unsilo/apps/log-shipper/delta"
 	"github.com/unsilo/unsilo/apps/log-shipper/lake"
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // Config of the intake.
@@ -29,6 +30,9 @@ type Config struct {
 	FlushInterval   time.Duration // ... or when the oldest pending request is this old
 	MaxBodyBytes    int64
 	Log             *slog.Logger
+	// Account and Region are the partition of the intake's records (the
+	// cluster's account and region); empty: unknown.
+	Account, Region string
 	// OnFlush, if set, is called after each flush attempt (tests, metrics).
 	OnFlush func(FlushResult)
 }
@@ -48,6 +52,7 @@ type Server struct {
 	cfg    Config
 	spool  *spool
 	parser parse.Parser
+	table  *delta.Table
 
 	mu      sync.Mutex // guards spool appends, pending and retry
 	pending []string   // acknowledged segments not yet in a batch
@@ -87,7 +92,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, spool: sp, parser: p, kick: make(chan struct{}, 1), stop: make(chan struct{})}, nil
+	return &Server{cfg: cfg, spool: sp, parser: p, table: delta.NewTable(cfg.Store, p.Source()),
+		kick: make(chan struct{}, 1), stop: make(chan struct{})}, nil
 }
 
 // Start replays the spool (re-committing interrupted batches with their
@@ -237,7 +243,10 @@ func (s *Server) Flush(ctx context.Context) error {
 // clears the segments from the spool.
 func (s *Server) commit(ctx context.Context, m manifest) (FlushResult, error) {
 	res := FlushResult{ID: m.ID, Segments: len(m.Segments)}
-	b := lake.NewBatch(s.cfg.Store, s.parser.Source(), schema.Container)
+	// The batch id is the input: a replayed batch recommits the same
+	// version (a no-op when the crash came after the commit).
+	b := lake.NewBatch(s.cfg.Store, s.table, schema.Container, "intake/"+m.ID)
+	b.DefaultPlace(s.cfg.Account, s.cfg.Region)
 	defer b.Discard()
 	for _, seg := range m.Segments {
 		body, err := s.spool.read(seg)
@@ -248,11 +257,11 @@ func (s *Server) commit(ctx context.Context, m manifest) (FlushResult, error) {
 			return res, fmt.Errorf("parse %s: %w", seg, err)
 		}
 	}
-	objs, err := b.Commit(ctx, m.ID)
+	c, err := b.Commit(ctx, "batch")
 	if err != nil {
 		return res, err
 	}
-	res.Records, res.Quarantined, res.Objects = b.Records(), len(b.Quarantined()), objs
+	res.Records, res.Quarantined, res.Objects = b.Records(), len(b.Quarantined()), c.Objects
 	if err := s.spool.done(m); err != nil {
 		return res, err
 	}
@@ -263,7 +272,7 @@ func (s *Server) commit(ctx context.Context, m manifest) (FlushResult, error) {
 // Handler serves POST (any path; Fluent Bit's uri, e.g. /v1/logs) and GET /healthz.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("POST /", s.handlePost)
 	return mux
 }
@@ -327,5 +336,9 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(ack{Accepted: len(c.Records), Quarantined: len(c.Bads)})
+	// The body is spooled already: a client gone before reading the ack
+	// resends, and the batch id keeps that from duplicating.
+	if err := json.NewEncoder(w).Encode(ack{Accepted: len(c.Records), Quarantined: len(c.Bads)}); err != nil {
+		s.cfg.Log.Debug("ack not delivered", "err", err)
+	}
 }

@@ -16,8 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unsilo/unsilo/apps/log-shipper/delta"
 	"github.com/unsilo/unsilo/apps/log-shipper/lake"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 const fourLines = `{"date":1764324000.5,"log":"ERROR boom","stream":"stderr","kubernetes":{"pod_name":"api-1","namespace_name":"shop"}}
@@ -96,15 +97,23 @@ func (e *env) waitFlush(t *testing.T) FlushResult {
 	return FlushResult{}
 }
 
-// lakeRecords counts container records and quarantine lines in the lake.
+// lakeRecords counts container records and quarantine lines in the lake;
+// every data file must be committed in the container table's Delta log.
 func lakeRecords(t *testing.T, dir string) (records int, quarantined int, objects int) {
 	t.Helper()
 	src, _ := schema.Lookup(schema.Container)
+	snap, err := delta.Load(context.Background(), &lake.LocalStore{Root: dir}, "source=container/")
+	if err != nil {
+		t.Fatal(err)
+	}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.Contains(p, ".staging") {
+		if err != nil || d.IsDir() || strings.Contains(p, ".staging") || strings.Contains(p, delta.LogDir) {
 			return err
 		}
 		objects++
+		if rel, _ := filepath.Rel(filepath.Join(dir, "source=container"), p); strings.HasSuffix(p, ".parquet") && snap.Files[filepath.ToSlash(rel)] == nil {
+			t.Fatalf("%s is not committed in the Delta log", p)
+		}
 		b, _ := os.ReadFile(p)
 		if strings.HasSuffix(p, ".jsonl") {
 			quarantined += bytes.Count(b, []byte("\n"))
@@ -130,7 +139,8 @@ func spoolEmpty(t *testing.T, dir string) {
 
 func TestFlushBySizeJSONLinesArrayGzip(t *testing.T) {
 	dir := t.TempDir()
-	e := newEnv(t, filepath.Join(dir, "lake"), filepath.Join(dir, "spool"), nil, Config{MaxBatchRecords: 10, FlushInterval: time.Hour})
+	e := newEnv(t, filepath.Join(dir, "lake"), filepath.Join(dir, "spool"), nil, Config{MaxBatchRecords: 10, FlushInterval: time.Hour,
+		Account: "123456789012", Region: "ap-northeast-2"})
 	if code, body := e.post(t, []byte(fourLines), false); code != 200 || body != `{"accepted":4,"quarantined":0}` {
 		t.Fatalf("%d %s", code, body)
 	}
@@ -144,6 +154,11 @@ func TestFlushBySizeJSONLinesArrayGzip(t *testing.T) {
 	r := e.waitFlush(t)
 	if r.Err != nil || r.Records != 10 || r.Quarantined != 1 || r.Segments != 3 {
 		t.Fatalf("%+v", r)
+	}
+	for _, o := range r.Objects { // partitioned under the cluster's account and region
+		if strings.HasSuffix(o, ".parquet") && !strings.HasPrefix(o, "source=container/account=123456789012/in_region=ap-northeast-2/") {
+			t.Errorf("object %s", o)
+		}
 	}
 	recs, q, _ := lakeRecords(t, e.lakeDir)
 	if recs != 10 || q != 1 {
@@ -329,4 +344,28 @@ func TestFailedFlushRetriedAsIs(t *testing.T) {
 		t.Fatalf("%d records", recs)
 	}
 	spoolEmpty(t, spoolDir)
+}
+
+// A write that fails (here the rename: the name is taken by a directory)
+// leaves no temp file, and the next write succeeds.
+func TestSpoolFailedWriteLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	sp, err := openSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "taken.req", "x"), 0o755)
+	if err := sp.writeDurable("taken.req", []byte("body")); err == nil {
+		t.Fatal("want the rename to fail")
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(tmps) != 0 {
+		t.Fatalf("temp files left: %v", tmps)
+	}
+	name, err := sp.append([]byte("next"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := sp.read(name); string(b) != "next" {
+		t.Fatalf("%q", b)
+	}
 }

@@ -58,19 +58,24 @@ func (sp *spool) list() (segments, manifests []string, err error) {
 }
 
 // writeDurable writes name atomically and durably: temp file, fsync,
-// rename, fsync of the directory.
-func (sp *spool) writeDurable(name string, data []byte) error {
+// rename, fsync of the directory. A failed write removes its temp file, so
+// a full disk leaves nothing behind that would keep it full.
+func (sp *spool) writeDurable(name string, data []byte) (err error) {
 	tmp := filepath.Join(sp.dir, name+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("spool create: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			os.Remove(tmp)
+		}
+	}()
 	if _, err := f.Write(data); err != nil {
-		f.Close()
 		return fmt.Errorf("spool write: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
 		return fmt.Errorf("spool fsync: %w", err)
 	}
 	if err := f.Close(); err != nil {
@@ -87,7 +92,7 @@ func (sp *spool) syncDir() error {
 	if err != nil {
 		return fmt.Errorf("spool dir: %w", err)
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }() // a read-only handle: the fsync is what matters
 	if err := d.Sync(); err != nil {
 		return fmt.Errorf("spool dir fsync: %w", err)
 	}

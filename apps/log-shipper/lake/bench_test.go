@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/unsilo/unsilo/apps/log-shipper/gen"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // BenchmarkGzipToParquet: one gzipped ALB file -> partitioned Parquet on

@@ -7,38 +7,50 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"log/slog"
-	"os"
 	"regexp"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/parquet-go/parquet-go/compress/zstd"
-	"golang.org/x/sync/errgroup"
-
+	"github.com/unsilo/unsilo/apps/log-shipper/delta"
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
-// Report summarises an ingest run.
+// Report summarises an ingest run. It is complete even when inputs failed:
+// Failed names each one with its error.
 type Report struct {
 	Inputs      int            `json:"inputs"`
 	Records     int64          `json:"records"`
 	Quarantined int64          `json:"quarantined"`
+	Skipped     map[string]int `json:"skipped_lines"`
 	Files       int            `json:"files"`
 	BytesIn     int64          `json:"bytes_in"`
 	BySource    map[string]int `json:"records_by_source"`
 	Reasons     map[string]int `json:"quarantine_reasons"`
+	Replaced    int            `json:"replaced_files"`
+	Unchanged   int            `json:"unchanged_inputs"`
+	Digests     int            `json:"cloudtrail_digests"`
+	Failed      []Failure      `json:"failed"`
 	Objects     []string       `json:"objects"`
 	Seconds     float64        `json:"seconds"`
 }
+
+// Failure is an input that could not be ingested (nothing of it committed).
+type Failure struct {
+	Input string `json:"input"`
+	Error string `json:"error"`
+}
+
+// ErrInputsFailed is returned by Run when some inputs failed; the report
+// lists them.
+var ErrInputsFailed = errors.New("some inputs failed")
 
 // Ingester turns input files into lake objects.
 type Ingester struct {
@@ -50,51 +62,109 @@ type Ingester struct {
 	// VPCFields is the field list of headerless VPC Flow Log files (a header
 	// line in the file still wins); empty means the default v2 format.
 	VPCFields []string
+	// MaxInputBytes quarantines an input whose raw size is larger (0: no
+	// limit beyond the parsers' own).
+	MaxInputBytes int64
+	// MaxDocumentBytes bounds a JSON document read whole (a CloudTrail
+	// file, a JSON-array body); a larger one is quarantined whole. 0:
+	// parse.MaxDocument (512 MiB).
+	MaxDocumentBytes int64
+
+	mu     sync.Mutex
+	tables map[string]*delta.Table
 }
 
-// Run ingests every input. Outputs are independent per input, so inputs
-// are processed concurrently without affecting the bytes written.
+// Table returns the Delta table of a source in this ingester's store (one
+// per source, shared by all workers so their commits are serialised).
+func (in *Ingester) Table(src *schema.Source) *delta.Table {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.tables == nil {
+		in.tables = map[string]*delta.Table{}
+	}
+	t, ok := in.tables[src.Name]
+	if !ok {
+		t = delta.NewTable(in.Store, src)
+		in.tables[src.Name] = t
+	}
+	return t
+}
+
+// Run ingests every input. Inputs are independent: each is committed on
+// its own, so one that fails (a read error, a full disk) is reported in
+// the summary and the others carry on. The error is ErrInputsFailed then,
+// or the context's error when the run was cancelled.
 func (in *Ingester) Run(ctx context.Context, inputs []Input) (*Report, error) {
 	start := time.Now()
-	rep := &Report{Inputs: len(inputs), BySource: map[string]int{}, Reasons: map[string]int{}, Objects: []string{}}
+	rep := &Report{Inputs: len(inputs), BySource: map[string]int{}, Reasons: map[string]int{}, Skipped: map[string]int{},
+		Objects: []string{}, Failed: []Failure{}}
 	var mu sync.Mutex
 	var done, records atomic.Int64
 	stop := in.progress(len(inputs), &done, &records)
 	defer stop()
-	g, gctx := errgroup.WithContext(ctx)
 	workers := in.Workers
 	if workers <= 0 {
 		workers = 2
 	}
-	g.SetLimit(workers)
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
 	for _, input := range inputs {
-		g.Go(func() error {
-			fr, err := in.File(gctx, input)
-			if err != nil {
-				return fmt.Errorf("ingest %s: %w", input.Name, err)
-			}
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fr, err := in.File(ctx, input)
 			done.Add(1)
-			records.Add(fr.Records)
 			mu.Lock()
 			defer mu.Unlock()
-			rep.Records += fr.Records
-			rep.Quarantined += int64(len(fr.Bad))
-			rep.BytesIn += fr.BytesIn
-			rep.Files += len(fr.Objects)
-			rep.Objects = append(rep.Objects, fr.Objects...)
-			if fr.Records > 0 {
-				rep.BySource[fr.Source] += int(fr.Records)
+			if err != nil {
+				rep.Failed = append(rep.Failed, Failure{Input: input.Name, Error: err.Error()})
+				return
 			}
-			for _, b := range fr.Bad {
-				rep.Reasons[ReasonClass(b.Reason)]++
-			}
-			return nil
-		})
+			records.Add(fr.Records)
+			rep.add(fr)
+		}()
 	}
-	err := g.Wait()
+	wg.Wait()
 	sort.Strings(rep.Objects)
+	sort.Slice(rep.Failed, func(i, j int) bool { return rep.Failed[i].Input < rep.Failed[j].Input })
 	rep.Seconds = time.Since(start).Seconds()
-	return rep, err
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	if len(rep.Failed) > 0 {
+		return rep, ErrInputsFailed
+	}
+	return rep, nil
+}
+
+func (rep *Report) add(fr *FileReport) {
+	if fr.Unchanged { // already in the table: nothing written
+		rep.Unchanged++
+		rep.BytesIn += fr.BytesIn
+		return
+	}
+	rep.Records += fr.Records
+	rep.Quarantined += int64(len(fr.Bad))
+	rep.BytesIn += fr.BytesIn
+	rep.Files += len(fr.Objects)
+	rep.Objects = append(rep.Objects, fr.Objects...)
+	rep.Replaced += fr.Replaced
+	if fr.Digest {
+		rep.Digests++
+	}
+	if fr.Records > 0 {
+		rep.BySource[fr.Source] += int(fr.Records)
+	}
+	for k, v := range fr.Skipped {
+		rep.Skipped[k] += v
+	}
+	for _, b := range fr.Bad {
+		rep.Reasons[ReasonClass(b.Reason)]++
+	}
 }
 
 func (in *Ingester) progress(total int, done, records *atomic.Int64) func() {
@@ -134,124 +204,15 @@ func ReasonClass(reason string) string {
 
 // FileReport is the outcome of one input.
 type FileReport struct {
-	Source  string
-	Records int64
-	Bad     []parse.Bad
-	BytesIn int64
-	Objects []string
-}
-
-// Batch stages the records of one source into one Parquet file per
-// partition, plus the quarantined entries, until Commit names and puts them.
-type Batch struct {
-	store   Store
-	src     *schema.Source
-	source  string
-	parts   map[string]*partFile
-	records int64
-	bad     []parse.Bad
-	codec   *zstd.Codec
-}
-
-type partFile struct {
-	f  *os.File
-	bw *bufio.Writer
-	rw *rowWriter
-}
-
-// NewBatch starts a batch for src (nil when the source is unknown: only
-// quarantine entries can be added).
-func NewBatch(store Store, src *schema.Source, source string) *Batch {
-	return &Batch{store: store, src: src, source: source, parts: map[string]*partFile{}, codec: newCodec()}
-}
-
-func partitionKey(source string, t time.Time) string {
-	t = t.UTC()
-	return fmt.Sprintf("source=%s/dt=%s/hour=%s", source, t.Format("2006-01-02"), t.Format("15"))
-}
-
-// Record implements parse.Emitter.
-func (s *Batch) Record(r schema.Record) error {
-	key := partitionKey(s.src.Name, r.Time)
-	p, ok := s.parts[key]
-	if !ok {
-		f, err := os.CreateTemp(s.store.TempDir(), "part-*.parquet.tmp")
-		if err != nil {
-			return fmt.Errorf("create staging file: %w", err)
-		}
-		bw := bufio.NewWriterSize(f, 256<<10)
-		rw, err := newRowWriter(bw, s.src, s.codec)
-		if err != nil {
-			f.Close()
-			return err
-		}
-		p = &partFile{f: f, bw: bw, rw: rw}
-		s.parts[key] = p
-	}
-	s.records++
-	return p.rw.write(r)
-}
-
-// Bad implements parse.Emitter.
-func (s *Batch) Bad(b parse.Bad) error {
-	s.bad = append(s.bad, b)
-	return nil
-}
-
-// Records is the number of records added.
-func (s *Batch) Records() int64 { return s.records }
-
-// Quarantined returns the quarantined entries added.
-func (s *Batch) Quarantined() []parse.Bad { return s.bad }
-
-// Discard removes staged files (safe after Commit).
-func (s *Batch) Discard() {
-	for k, p := range s.parts {
-		p.f.Close()
-		os.Remove(p.f.Name())
-		delete(s.parts, k)
-	}
-}
-
-// Commit finishes the staged files and puts them under keys derived from
-// id: <partition>/part-<id>.parquet and quarantine/source=<source>/<id>.jsonl.
-// The same id and records give the same keys and bytes.
-func (s *Batch) Commit(ctx context.Context, id string) ([]string, error) {
-	var objects []string
-	keys := make([]string, 0, len(s.parts))
-	for k := range s.parts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		p := s.parts[k]
-		if err := p.rw.close(); err != nil {
-			return nil, err
-		}
-		if err := p.bw.Flush(); err != nil {
-			return nil, fmt.Errorf("write staging file: %w", err)
-		}
-		if err := p.f.Sync(); err != nil {
-			return nil, fmt.Errorf("sync staging file: %w", err)
-		}
-		if err := p.f.Close(); err != nil {
-			return nil, fmt.Errorf("close staging file: %w", err)
-		}
-		key := k + "/part-" + id + ".parquet"
-		if err := s.store.Put(ctx, key, p.f.Name()); err != nil {
-			return nil, err
-		}
-		delete(s.parts, k)
-		objects = append(objects, key)
-	}
-	if len(s.bad) > 0 {
-		key := "quarantine/source=" + s.source + "/" + id + ".jsonl"
-		if err := putQuarantine(ctx, s.store, key, s.bad); err != nil {
-			return nil, err
-		}
-		objects = append(objects, key)
-	}
-	return objects, nil
+	Source    string
+	Records   int64
+	Bad       []parse.Bad
+	Skipped   map[string]int
+	BytesIn   int64
+	Objects   []string
+	Replaced  int  // files of an earlier version of this input removed
+	Unchanged bool // this version was committed before: nothing written
+	Digest    bool // a CloudTrail digest file (integrity data, not logs)
 }
 
 // hashingReader hashes everything read through it.
@@ -273,18 +234,47 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 }
 
 // File ingests one input: parse, stage one Parquet file per partition,
-// then name every object after sha256(base name, raw bytes) and put it.
-// The same input always yields the same keys and bytes, so a rerun (or a
-// rerun after a crash) replaces objects instead of duplicating them.
+// put them under names derived from the input and its content, and commit
+// them in one Delta entry that replaces any earlier version of the input.
+// An input over a limit, of the wrong content or unreadable as data is
+// quarantined whole (with the reason) and the run carries on; a failure
+// to read or write bytes (network, disk) returns an error and commits
+// nothing.
 func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) {
-	rc, err := input.Open(ctx)
+	fr, st, err := in.Stage(ctx, input)
+	if err != nil || st == nil {
+		return fr, err
+	}
+	v, err := CommitStaged(ctx, st.table, []*Staged{st})
 	if err != nil {
 		return nil, err
 	}
+	Settle(fr, st)
+	if in.Log != nil {
+		in.Log.Debug("ingested", "input", input.Name, "source", fr.Source, "records", fr.Records, "quarantined", len(fr.Bad), "version", v)
+	}
+	return fr, nil
+}
+
+// Settle copies a committed input's outcome into its report.
+func Settle(fr *FileReport, st *Staged) { fr.Replaced, fr.Unchanged = st.Removed, st.Skipped }
+
+// Stage is File up to the commit: the input's files are put, and its
+// Staged (nil when there is nothing to commit: a digest, or an input
+// quarantined whole) goes to CommitStaged with others of the same table, so
+// that several inputs become visible in one log entry.
+func (in *Ingester) Stage(ctx context.Context, input Input) (*FileReport, *Staged, error) {
+	if in.MaxInputBytes > 0 && input.Size > in.MaxInputBytes {
+		fr, err := in.quarantineWhole(ctx, input, in.sourceOrUnknown(), input.Size,
+			fmt.Sprintf("input of %d bytes is over the %d-byte limit (--max-input-bytes): quarantined whole, nothing ingested", input.Size, in.MaxInputBytes))
+		return fr, nil, err
+	}
+	rc, err := input.Open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	defer rc.Close()
 	hr := &hashingReader{r: rc, h: sha256.New()}
-	hr.h.Write([]byte(input.Base))
-	hr.h.Write([]byte{0})
 	br := bufio.NewReaderSize(hr, 256<<10)
 	var r io.Reader = br
 	var gzErr error
@@ -299,9 +289,9 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 		}
 	}
 	body := bufio.NewReaderSize(r, 256<<10)
+	head, _ := body.Peek(64 << 10)
 	source := in.Source
 	if source == "" || source == "auto" {
-		head, _ := body.Peek(64 << 10)
 		source = parse.Detect(head)
 	}
 	fr := &FileReport{Source: source}
@@ -311,83 +301,97 @@ func (in *Ingester) File(ctx context.Context, input Input) (*FileReport, error) 
 			sink.Discard()
 		}
 	}()
-	if gzErr != nil {
-		if source == "" {
-			source = "unknown"
+	whole := func(src, reason string) {
+		sink = NewBatch(in.Store, nil, src, input.Name)
+		sink.bad = append(sink.bad, parse.Bad{File: input.Name, Line: 1, Reason: reason})
+	}
+	switch {
+	case gzErr != nil:
+		whole(in.sourceOr(source), "invalid gzip header: "+gzErr.Error())
+	case source == parse.CloudTrailDigest || (source == schema.CloudTrail && parse.Detect(head) == parse.CloudTrailDigest):
+		// Digest files are CloudTrail's signed hash chain, not events: not
+		// data for the table, and never bad data.
+		fr.Source, fr.Digest = parse.CloudTrailDigest, true
+		sink = NewBatch(in.Store, nil, parse.CloudTrailDigest, input.Name)
+	case source == "":
+		whole("unknown", "cannot detect the log type (use --type)")
+	default:
+		if err := parse.CheckContent(source, head); err != nil {
+			whole(source, err.Error())
+			break
 		}
-		sink = NewBatch(in.Store, nil, source)
-		sink.bad = append(sink.bad, parse.Bad{File: input.Name, Line: 1, Reason: "invalid gzip header: " + gzErr.Error()})
-	} else if source == "" {
-		sink = NewBatch(in.Store, nil, "unknown")
-		sink.bad = append(sink.bad, parse.Bad{File: input.Name, Line: 1, Reason: "cannot detect the log type (use --type)"})
-	} else {
 		p, err := parse.New(source)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if v, ok := p.(*parse.VPCFlow); ok {
 			v.FallbackTime = parse.TimeFromName(input.Base)
 			v.Format = in.VPCFields
 		}
-		sink = NewBatch(in.Store, p.Source(), source)
+		if d, ok := p.(parse.DocumentLimiter); ok && in.MaxDocumentBytes > 0 {
+			d.SetMaxDocument(in.MaxDocumentBytes)
+		}
+		sink = NewBatch(in.Store, in.Table(p.Source()), source, input.Name)
 		pp := newPipe(ctx, sink)
 		perr := p.Parse(ctx, body, input.Name, pp)
 		if werr := pp.close(); werr != nil {
-			return nil, werr
+			return nil, nil, werr
 		}
 		var re *parse.ReadError
+		var le *parse.LimitError
 		switch {
+		case errors.As(perr, &le):
+			sink.Discard()
+			whole(source, le.Error()+": quarantined whole, nothing ingested")
 		case errors.As(perr, &re):
 			// e.g. truncated gzip: keep what was read, quarantine the rest.
 			sink.bad = append(sink.bad, parse.Bad{File: input.Name, Line: re.Line + 1,
 				Reason: fmt.Sprintf("input unreadable after line %d (records before it kept): %v", re.Line, re.Err)})
 		case perr != nil:
-			return nil, perr
+			return nil, nil, perr
 		}
 	}
 	// Drain to hash the whole raw input (a parser may stop early). A failure
 	// to read the raw bytes (network, disk) is not a property of the data:
 	// nothing is committed, so a rerun produces the complete objects.
 	if _, err := io.Copy(io.Discard, br); err != nil || hr.err != nil {
-		return nil, fmt.Errorf("read %s: %w", input.Name, errors.Join(err, hr.err))
+		return nil, nil, fmt.Errorf("read %s: %w", input.Name, errors.Join(err, hr.err))
 	}
-	sum := hex.EncodeToString(hr.h.Sum(nil))[:24]
 	fr.BytesIn = hr.n
-	fr.Records = sink.records
-	fr.Bad = sink.bad
-	objects, err := sink.Commit(ctx, sum)
+	fr.Records, fr.Bad, fr.Skipped = sink.records, sink.bad, sink.skips
+	if fr.Digest {
+		return fr, nil, nil
+	}
+	st, err := sink.Stage(ctx, hex.EncodeToString(hr.h.Sum(nil))[:16])
+	if err != nil {
+		return nil, nil, err
+	}
+	fr.Objects = st.Objects
+	if st.table == nil {
+		return fr, nil, nil
+	}
+	return fr, st, nil
+}
+
+func (in *Ingester) sourceOrUnknown() string { return in.sourceOr("") }
+
+func (in *Ingester) sourceOr(detected string) string {
+	switch {
+	case detected != "":
+		return detected
+	case in.Source != "" && in.Source != "auto":
+		return in.Source
+	}
+	return "unknown"
+}
+
+// quarantineWhole records an input that is not read at all.
+func (in *Ingester) quarantineWhole(ctx context.Context, input Input, source string, size int64, reason string) (*FileReport, error) {
+	b := NewBatch(in.Store, nil, source, input.Name)
+	b.bad = append(b.bad, parse.Bad{File: input.Name, Line: 1, Reason: reason})
+	c, err := b.Commit(ctx, "whole")
 	if err != nil {
 		return nil, err
 	}
-	fr.Objects = objects
-	if in.Log != nil {
-		in.Log.Debug("ingested", "input", input.Name, "source", source, "records", fr.Records, "quarantined", len(fr.Bad))
-	}
-	return fr, nil
-}
-
-func putQuarantine(ctx context.Context, store Store, key string, bad []parse.Bad) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	for _, b := range bad {
-		if err := enc.Encode(b); err != nil {
-			return fmt.Errorf("encode quarantine entry: %w", err)
-		}
-	}
-	f, err := os.CreateTemp(store.TempDir(), "quarantine-*.tmp")
-	if err != nil {
-		return fmt.Errorf("create quarantine staging file: %w", err)
-	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return fmt.Errorf("write quarantine: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync quarantine: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close quarantine: %w", err)
-	}
-	return store.Put(ctx, key, f.Name())
+	return &FileReport{Source: source, Bad: b.bad, BytesIn: size, Objects: c.Objects}, nil
 }

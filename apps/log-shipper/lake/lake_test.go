@@ -20,9 +20,10 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/unsilo/unsilo/apps/log-shipper/delta"
 	"github.com/unsilo/unsilo/apps/log-shipper/gen"
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 func genFile(t testing.TB, dir, name, typ string, lines, badEvery int) string {
@@ -35,7 +36,9 @@ func genFile(t testing.TB, dir, name, typ string, lines, badEvery int) string {
 }
 
 // tree maps every file under root (except staging) to its content.
-func tree(t *testing.T, root string) map[string]string {
+func tree(t *testing.T, root string) map[string]string { return files(t, root, false) }
+
+func files(t *testing.T, root string, logs bool) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -43,6 +46,9 @@ func tree(t *testing.T, root string) map[string]string {
 			return err
 		}
 		if d.IsDir() || strings.Contains(p, ".staging") {
+			return nil
+		}
+		if logs && strings.Contains(p, delta.LogDir) {
 			return nil
 		}
 		b, err := os.ReadFile(p)
@@ -80,6 +86,9 @@ func TestIngestRoundTripAndDeterminism(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	first := tree(t, out)
+	if _, ok := first["source=alb/_delta_log/00000000000000000000.json"]; !ok {
+		t.Fatal("no Delta log entry for the alb table")
+	}
 	// The ALB records read back from Parquet equal the parsed records.
 	want := &parse.Collect{}
 	p, _ := parse.New(schema.ALB)
@@ -97,7 +106,7 @@ func TestIngestRoundTripAndDeterminism(t *testing.T) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if !strings.HasPrefix(k, "source=alb/") {
+		if !strings.HasPrefix(k, "source=alb/") || strings.Contains(k, delta.LogDir) {
 			continue
 		}
 		if !strings.HasSuffix(k, ".parquet") || !strings.Contains(k, "/dt=2026-11-28/hour=") {
@@ -112,7 +121,13 @@ func TestIngestRoundTripAndDeterminism(t *testing.T) {
 	if len(got) != len(want.Records) {
 		t.Fatalf("read back %d, parsed %d", len(got), len(want.Records))
 	}
+	// The writer adds the provenance column; everything else is as parsed.
+	obj := src.MustIndex(schema.SourceObject)
 	for i := range got {
+		if got[i].Values[obj] != schema.S(filepath.Join(in, "alb.log.gz")) {
+			t.Fatalf("record %d source_object %+v", i, got[i].Values[obj])
+		}
+		want.Records[i].Values[obj] = got[i].Values[obj]
 		for j := range got[i].Values {
 			if got[i].Values[j] != want.Records[i].Values[j] {
 				t.Fatalf("record %d column %s: %+v != %+v", i, src.Columns[j].Name, got[i].Values[j], want.Records[i].Values[j])
@@ -130,9 +145,10 @@ func TestIngestRoundTripAndDeterminism(t *testing.T) {
 		t.Fatalf("quarantine: %.300s", q)
 	}
 
-	// Rerun: same keys, same bytes, nothing added.
-	if _, err := ing.Run(ctx, inputs); err != nil {
-		t.Fatal(err)
+	// Rerun: same keys, same bytes, nothing added (no new log entry either:
+	// every input is already committed).
+	if rep, err := ing.Run(ctx, inputs); err != nil || rep.Unchanged != 3 {
+		t.Fatalf("rerun: %v, %d unchanged", err, rep.Unchanged)
 	}
 	second := tree(t, out)
 	if len(second) != len(first) {
@@ -143,11 +159,28 @@ func TestIngestRoundTripAndDeterminism(t *testing.T) {
 			t.Fatalf("rerun changed %s", k)
 		}
 	}
-	// Crash simulation: a leftover staging file and a missing object; the
-	// rerun restores byte-identical output.
-	os.WriteFile(filepath.Join(out, ".staging", "part-123.parquet.tmp"), []byte("partial"), 0o644)
-	os.Remove(filepath.Join(out, keys[0]))
-	if _, err := ing.Run(ctx, inputs); err != nil {
+	// Crash simulation: the staging leftovers of a dead run and a missing
+	// object; the next store removes the leftovers and the rerun restores
+	// byte-identical output.
+	dead := filepath.Join(out, ".staging", "run-999999999-1")
+	os.MkdirAll(dead, 0o755)
+	os.WriteFile(filepath.Join(dead, "part-123.parquet.tmp"), []byte("partial"), 0o644)
+	os.WriteFile(filepath.Join(out, ".staging", "part-old.parquet.tmp"), []byte("partial"), 0o644)
+	var lost string
+	for _, k := range keys {
+		if strings.HasSuffix(k, ".parquet") && lost == "" {
+			lost = k
+		}
+	}
+	os.Remove(filepath.Join(out, lost))
+	st2, err := NewLocalStore(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(out, ".staging")); len(ents) != 2 { // st's and st2's run dirs
+		t.Fatalf("staging leftovers not removed: %v", ents)
+	}
+	if _, err := (&Ingester{Store: st2, Source: "auto"}).Run(ctx, inputs); err != nil {
 		t.Fatal(err)
 	}
 	third := tree(t, out)
@@ -233,12 +266,18 @@ func TestIngestS3(t *testing.T) {
 		return out
 	}
 	first := list()
+	for k := range first {
+		if strings.Contains(k, delta.LogDir) {
+			delete(first, k) // the commits: checked by the rerun below
+		}
+	}
 	if len(first) != rep.Files {
 		t.Fatalf("objects %d files %d", len(first), rep.Files)
 	}
 	hasQ := false
 	for k := range first {
-		if !strings.HasPrefix(k, "logs/source=waf/dt=2026-11-28/hour=") && !strings.HasPrefix(k, "logs/quarantine/source=waf/") {
+		data := strings.HasPrefix(k, "logs/source=waf/account=") && strings.Contains(k, "/dt=2026-11-28/hour=")
+		if !data && !strings.HasPrefix(k, "logs/quarantine/source=waf/") {
 			t.Fatalf("unexpected key %s", k)
 		}
 		hasQ = hasQ || strings.HasPrefix(k, "logs/quarantine/")
@@ -250,8 +289,8 @@ func TestIngestS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := list()
-	if len(second) != len(first) {
-		t.Fatalf("rerun duplicated: %d -> %d", len(first), len(second))
+	if len(second) != len(first)+1 || second["logs/source=waf/_delta_log/00000000000000000000.json"] == "" {
+		t.Fatalf("rerun duplicated, or the one commit is missing: %d -> %d", len(first), len(second))
 	}
 	for k, v := range first {
 		if second[k] != v {

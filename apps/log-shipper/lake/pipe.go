@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // pipe is a parse.Emitter that hands records to a writer goroutine in

@@ -1,43 +1,181 @@
 package lake
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/unsilo/unsilo/apps/log-shipper/delta"
 )
 
 // Store is where lake objects land. Put must be atomic: an object is either
-// absent or complete under its final key.
+// absent or complete under its final key. The Delta log's entries are
+// created with PutIfAbsent, which is what makes a commit atomic.
 type Store interface {
 	// TempDir is where staging files are written before Put.
 	TempDir() string
 	// Put moves/uploads the staged local file to key (slash separated).
 	Put(ctx context.Context, key, staged string) error
+	// PutIfAbsent creates key with data or fails with delta.ErrExists.
+	PutIfAbsent(ctx context.Context, key string, data []byte) error
+	// Get reads an object (delta.ErrNotFound when absent).
+	Get(ctx context.Context, key string) ([]byte, error)
+	// List returns every key under prefix (recursively), sorted.
+	List(ctx context.Context, prefix string) ([]string, error)
+	// Delete removes key; an absent key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Modified returns the last-modified times of the keys under prefix.
+	Modified(ctx context.Context, prefix string) (map[string]time.Time, error)
 	String() string
 }
 
 // LocalStore is a lake rooted at a directory. Staging files live in
-// Root/.staging so that Put is a same-filesystem rename.
-type LocalStore struct{ Root string }
-
-// NewLocalStore creates the root and staging directories.
-func NewLocalStore(root string) (*LocalStore, error) {
-	if err := os.MkdirAll(filepath.Join(root, ".staging"), 0o755); err != nil {
-		return nil, fmt.Errorf("create lake dir: %w", err)
-	}
-	return &LocalStore{Root: root}, nil
+// Root/.staging/<run>/ so that Put is a same-filesystem rename; the run
+// directories of processes that died (kill -9, ENOSPC) are removed when the
+// next store opens.
+type LocalStore struct {
+	Root    string
+	staging string
 }
 
-func (l *LocalStore) TempDir() string { return filepath.Join(l.Root, ".staging") }
+// NewLocalStore creates the root and this process's staging directory,
+// and removes the staging leftovers of dead processes.
+func NewLocalStore(root string) (*LocalStore, error) {
+	parent := filepath.Join(root, ".staging")
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("create lake dir: %w", err)
+	}
+	if _, err := CleanStaging(parent); err != nil {
+		return nil, err
+	}
+	dir, err := NewStagingDir(parent)
+	if err != nil {
+		return nil, err
+	}
+	return &LocalStore{Root: root, staging: dir}, nil
+}
+
+func (l *LocalStore) TempDir() string { return l.staging }
 func (l *LocalStore) String() string  { return l.Root }
+
+// Close removes this process's staging directory.
+func (l *LocalStore) Close() error { return os.RemoveAll(l.staging) }
+
+func (l *LocalStore) path(key string) string { return filepath.Join(l.Root, filepath.FromSlash(key)) }
+
+// PutIfAbsent writes a temp file and hard-links it to key: link fails if
+// key exists, so two writers can never both create it.
+func (l *LocalStore) PutIfAbsent(_ context.Context, key string, data []byte) error {
+	dst := l.path(key)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("create dir of %s: %w", key, err)
+	}
+	f, err := os.CreateTemp(l.staging, "entry-*.tmp")
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", key, err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("sync %s: %w", key, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", key, err)
+	}
+	if err := os.Link(f.Name(), dst); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return delta.ErrExists
+		}
+		return fmt.Errorf("create %s: %w", key, err)
+	}
+	return syncDir(filepath.Dir(dst))
+}
+
+// Get reads key.
+func (l *LocalStore) Get(_ context.Context, key string) ([]byte, error) {
+	b, err := os.ReadFile(l.path(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", key, delta.ErrNotFound)
+	}
+	return b, err
+}
+
+// List walks the directory holding prefix.
+func (l *LocalStore) List(_ context.Context, prefix string) ([]string, error) {
+	dir := l.path(prefix)
+	if !strings.HasSuffix(prefix, "/") {
+		dir = filepath.Dir(dir)
+	}
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(l.Root, p)
+		if err != nil {
+			return err
+		}
+		if key := filepath.ToSlash(rel); strings.HasPrefix(key, prefix) {
+			out = append(out, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Modified implements Store.
+func (l *LocalStore) Modified(ctx context.Context, prefix string) (map[string]time.Time, error) {
+	keys, err := l.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]time.Time, len(keys))
+	for _, k := range keys {
+		fi, err := os.Stat(l.path(k))
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out[k] = fi.ModTime()
+	}
+	return out, nil
+}
+
+// Delete removes key.
+func (l *LocalStore) Delete(_ context.Context, key string) error {
+	if err := os.Remove(l.path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	return nil
+}
 
 // Put renames staged into place after fsyncing it and its directory.
 func (l *LocalStore) Put(_ context.Context, key, staged string) error {
@@ -56,7 +194,7 @@ func syncDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("open dir for sync: %w", err)
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }() // a read-only handle: the fsync is what matters
 	if err := d.Sync(); err != nil {
 		return fmt.Errorf("sync dir %s: %w", dir, err)
 	}
@@ -68,6 +206,7 @@ type S3API interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
 
 // S3Store is a lake under s3://Bucket/Prefix. A PUT is atomic in S3.
@@ -88,7 +227,7 @@ func (s *S3Store) Put(ctx context.Context, key, staged string) error {
 		return fmt.Errorf("open staged %s: %w", key, err)
 	}
 	defer os.Remove(staged)
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: the upload's error is the one that matters
 	st, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("stat staged %s: %w", key, err)
@@ -101,6 +240,92 @@ func (s *S3Store) Put(ctx context.Context, key, staged string) error {
 	return nil
 }
 
+// PutIfAbsent is a conditional PUT (If-None-Match: *): S3 answers 412
+// when the key exists, and 409 when a concurrent conditional write to the
+// same key is in flight; both mean another writer got there first.
+func (s *S3Store) PutIfAbsent(ctx context.Context, key string, data []byte) error {
+	full := path.Join(s.Prefix, key)
+	_, err := s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(full),
+		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))), IfNoneMatch: aws.String("*")})
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && (re.HTTPStatusCode() == http.StatusPreconditionFailed || re.HTTPStatusCode() == http.StatusConflict) {
+		return delta.ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, full, err)
+	}
+	return nil
+}
+
+// Get reads key.
+func (s *S3Store) Get(ctx context.Context, key string) ([]byte, error) {
+	full := path.Join(s.Prefix, key)
+	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(full)})
+	var nsk *types.NoSuchKey
+	if errors.As(err, &nsk) {
+		return nil, fmt.Errorf("s3://%s/%s: %w", s.Bucket, full, delta.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get s3://%s/%s: %w", s.Bucket, full, err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read s3://%s/%s: %w", s.Bucket, full, err)
+	}
+	return b, nil
+}
+
+// List lists the keys under prefix (relative to the store's prefix).
+func (s *S3Store) List(ctx context.Context, prefix string) ([]string, error) {
+	base := strings.TrimSuffix(s.Prefix, "/")
+	if base != "" {
+		base += "/"
+	}
+	var out []string
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(base + prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s%s: %w", s.Bucket, base, prefix, err)
+		}
+		for _, o := range page.Contents {
+			out = append(out, strings.TrimPrefix(aws.ToString(o.Key), base))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Modified implements Store.
+func (s *S3Store) Modified(ctx context.Context, prefix string) (map[string]time.Time, error) {
+	base := strings.TrimSuffix(s.Prefix, "/")
+	if base != "" {
+		base += "/"
+	}
+	out := map[string]time.Time{}
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(base + prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s%s: %w", s.Bucket, base, prefix, err)
+		}
+		for _, o := range page.Contents {
+			out[strings.TrimPrefix(aws.ToString(o.Key), base)] = aws.ToTime(o.LastModified)
+		}
+	}
+	return out, nil
+}
+
+// Delete removes key.
+func (s *S3Store) Delete(ctx context.Context, key string) error {
+	full := path.Join(s.Prefix, key)
+	if _, err := s.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(full)}); err != nil {
+		return fmt.Errorf("delete s3://%s/%s: %w", s.Bucket, full, err)
+	}
+	return nil
+}
+
 // ParseS3URL splits s3://bucket/prefix.
 func ParseS3URL(u string) (bucket, prefix string, ok bool) {
 	rest, ok := strings.CutPrefix(u, "s3://")
@@ -109,83 +334,4 @@ func ParseS3URL(u string) (bucket, prefix string, ok bool) {
 	}
 	bucket, prefix, _ = strings.Cut(rest, "/")
 	return bucket, prefix, bucket != ""
-}
-
-// Input is one file to ingest.
-type Input struct {
-	Name string // shown in reports and quarantine entries
-	Base string // base name, part of the content hash
-	Size int64
-	Open func(ctx context.Context) (io.ReadCloser, error)
-}
-
-// LocalInputs lists a file, or the regular files under a directory (sorted,
-// hidden entries skipped).
-func LocalInputs(p string) ([]Input, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, fmt.Errorf("input: %w", err)
-	}
-	var files []string
-	if !st.IsDir() {
-		files = []string{p}
-	} else {
-		err := filepath.WalkDir(p, func(fp string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if strings.HasPrefix(d.Name(), ".") && fp != p {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() {
-				files = append(files, fp)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("walk %s: %w", p, err)
-		}
-		sort.Strings(files)
-	}
-	out := make([]Input, 0, len(files))
-	for _, f := range files {
-		fi, err := os.Stat(f)
-		if err != nil {
-			return nil, fmt.Errorf("input: %w", err)
-		}
-		out = append(out, Input{Name: f, Base: filepath.Base(f), Size: fi.Size(),
-			Open: func(context.Context) (io.ReadCloser, error) { return os.Open(f) }})
-	}
-	return out, nil
-}
-
-// S3Inputs lists the objects under s3://bucket/prefix.
-func S3Inputs(ctx context.Context, client S3API, bucket, prefix string) ([]Input, error) {
-	var out []Input
-	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
-		}
-		for _, o := range page.Contents {
-			key := aws.ToString(o.Key)
-			if strings.HasSuffix(key, "/") {
-				continue
-			}
-			out = append(out, Input{Name: "s3://" + bucket + "/" + key, Base: path.Base(key), Size: aws.ToInt64(o.Size),
-				Open: func(ctx context.Context) (io.ReadCloser, error) {
-					r, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-					if err != nil {
-						return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
-					}
-					return r.Body, nil
-				}})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
 }

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // albMinFields is the fewest fields accepted: through error_reason, which

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/unsilo/unsilo/apps/log-shipper/gen"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 type countSink struct{ n, bad int }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // CloudFront parses CloudFront standard (legacy) access logs: tab separated,
@@ -56,6 +56,9 @@ func (p *CloudFront) Parse(ctx context.Context, r io.Reader, file string, out Em
 		if strings.HasPrefix(s, "#") {
 			if rest, ok := strings.CutPrefix(s, "#Fields:"); ok {
 				layout(strings.Fields(rest))
+				skipped(out, SkipCFFields)
+			} else {
+				skipped(out, SkipCFDirective) // #Version and any other directive
 			}
 			return schema.Record{}, false, nil
 		}

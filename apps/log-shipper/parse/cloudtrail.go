@@ -7,15 +7,19 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // CloudTrail parses CloudTrail log files: {"Records":[event, ...]} as
 // delivered to S3. A file of one event object per line (CloudWatch Logs /
 // EventBridge exports) is accepted too.
 type CloudTrail struct {
-	src *schema.Source
+	src    *schema.Source
+	maxDoc int64
 }
+
+// SetMaxDocument implements DocumentLimiter.
+func (p *CloudTrail) SetMaxDocument(n int64) { p.maxDoc = n }
 
 // Source implements Parser.
 func (p *CloudTrail) Source() *schema.Source { return p.src }
@@ -30,7 +34,7 @@ var cloudTrailKnown = map[string]bool{
 
 // Parse implements Parser.
 func (p *CloudTrail) Parse(ctx context.Context, r io.Reader, file string, out Emitter) error {
-	data, err := readDocument(r)
+	data, err := readDocument(r, p.maxDoc)
 	if data == nil && err != nil {
 		return err
 	}

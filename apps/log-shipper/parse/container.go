@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // Container parses container log records as Fluent Bit's http output posts
@@ -18,8 +18,12 @@ import (
 // time comes from the date key (json_date_key, default "date"; epoch
 // seconds as a double, or ISO 8601), else "time", "@timestamp", "timestamp".
 type Container struct {
-	src *schema.Source
+	src    *schema.Source
+	maxDoc int64
 }
+
+// SetMaxDocument implements DocumentLimiter.
+func (p *Container) SetMaxDocument(n int64) { p.maxDoc = n }
 
 // Source implements Parser.
 func (p *Container) Source() *schema.Source { return p.src }
@@ -37,7 +41,7 @@ func (p *Container) Parse(ctx context.Context, r io.Reader, file string, out Emi
 	br := bufio.NewReaderSize(r, 64<<10)
 	first, _ := br.Peek(512)
 	if t := bytes.TrimLeft(first, " \t\r\n"); len(t) > 0 && t[0] == '[' {
-		data, err := readDocument(br)
+		data, err := readDocument(br, p.maxDoc)
 		if data == nil && err != nil {
 			return err
 		}
@@ -54,6 +58,9 @@ func (p *Container) ParseObject(b []byte) (schema.Record, error) {
 	o, err := decodeObject(b)
 	if err != nil {
 		return schema.Record{}, fmt.Errorf("container: %w", err)
+	}
+	if err := foreignRecord(o); err != nil {
+		return schema.Record{}, err
 	}
 	s := p.src
 	rec := s.NewRecord()
@@ -102,6 +109,20 @@ func (p *Container) ParseObject(b []byte) (schema.Record, error) {
 	}
 	set("extra_fields", o.extra(containerKnown))
 	return rec, nil
+}
+
+// foreignRecord rejects a record that is another source's log: every JSON
+// object with a time key would otherwise pass as a container record.
+func foreignRecord(o object) error {
+	switch {
+	case o["webaclId"] != nil && o["action"] != nil:
+		return fmt.Errorf("container: a WAF log record (webaclId, action), not a container log")
+	case o["eventVersion"] != nil && o["eventSource"] != nil:
+		return fmt.Errorf("container: a CloudTrail event (eventVersion, eventSource), not a container log")
+	case o["Records"] != nil:
+		return fmt.Errorf("container: a CloudTrail log file (Records), not a container log")
+	}
+	return nil
 }
 
 // levelOf finds a level in a log line: a "level" key of a JSON payload, a

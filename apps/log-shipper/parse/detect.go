@@ -2,11 +2,12 @@ package parse
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // Detect guesses the source of a file from its first bytes (already
@@ -21,6 +22,8 @@ func Detect(head []byte) string {
 		return schema.CloudFront
 	case t[0] == '{' || t[0] == '[':
 		switch {
+		case bytes.Contains(t, []byte(`"digestStartTime"`)) && bytes.Contains(t, []byte(`"logFiles"`)):
+			return CloudTrailDigest
 		case bytes.Contains(t, []byte(`"Records"`)) || bytes.Contains(t, []byte(`"eventVersion"`)):
 			return schema.CloudTrail
 		case bytes.Contains(t, []byte(`"webaclId"`)) || bytes.Contains(t, []byte(`"terminatingRuleId"`)):
@@ -48,6 +51,23 @@ func Detect(head []byte) string {
 		return schema.VPCFlow
 	}
 	return ""
+}
+
+// CloudTrailDigest is what Detect answers for a CloudTrail digest file:
+// not log data but the signed hash chain over the trail's log files.
+const CloudTrailDigest = "cloudtrail-digest"
+
+// CheckContent rejects an input whose first bytes clearly belong to another
+// source than the one it is ingested as (--type, or the intake's fixed
+// container type): WAF JSON under --type container would otherwise parse as
+// container records. Content Detect cannot place is let through to the parser,
+// which quarantines what it cannot read line by line.
+func CheckContent(source string, head []byte) error {
+	got := Detect(head)
+	if got == "" || got == source {
+		return nil
+	}
+	return fmt.Errorf("content is %s, not %s (detected from the first bytes; use --type %s or --type auto)", got, source, got)
 }
 
 func mustSource(name string) *schema.Source {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // MaxDocument bounds formats that are parsed as a whole document
@@ -116,16 +116,37 @@ func lineAt(data []byte, off int64) int {
 	return bytes.Count(data[:off], []byte{'\n'}) + 1
 }
 
-// readDocument reads a whole document, bounded by MaxDocument.
-func readDocument(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxDocument+1))
+// LimitError is an input over a per-input limit: the input is quarantined
+// whole and the run carries on.
+type LimitError struct {
+	What  string
+	Limit int64
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s larger than %d bytes (%d MiB), the most read whole", e.What, e.Limit, e.Limit>>20)
+}
+
+// readDocument reads a whole document, bounded by limit (MaxDocument when
+// 0).
+func readDocument(r io.Reader, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		limit = MaxDocument
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return data, &ReadError{Line: bytes.Count(data, []byte{'\n'}), Err: err}
 	}
-	if len(data) > MaxDocument {
-		return nil, fmt.Errorf("document larger than %d bytes", MaxDocument)
+	if int64(len(data)) > limit {
+		return nil, &LimitError{What: "JSON document", Limit: limit}
 	}
 	return data, nil
+}
+
+// DocumentLimiter is implemented by parsers that read a document whole;
+// SetMaxDocument lowers their bound (tests, small pods).
+type DocumentLimiter interface {
+	SetMaxDocument(bytes int64)
 }
 
 // runJSONArray handles a document that is a JSON array of objects.

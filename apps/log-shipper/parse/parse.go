@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // MaxLine is the longest line accepted (longer lines are quarantined).
@@ -33,6 +33,26 @@ type Bad struct {
 type Emitter interface {
 	Record(schema.Record) error
 	Bad(Bad) error
+}
+
+// Skipper is implemented by emitters that count the lines that are neither
+// records nor bad: format headers and directives. Parsers report every such
+// line, so records + bad + skipped accounts for every non-blank line.
+type Skipper interface {
+	Skipped(kind string)
+}
+
+// Skip kinds.
+const (
+	SkipVPCHeader   = "vpcflow header"
+	SkipCFFields    = "cloudfront #Fields"
+	SkipCFDirective = "cloudfront # directive"
+)
+
+func skipped(out Emitter, kind string) {
+	if s, ok := out.(Skipper); ok {
+		s.Skipped(kind)
+	}
 }
 
 // Parser parses one file of a source.
@@ -84,10 +104,28 @@ func New(source string) (Parser, error) {
 type Collect struct {
 	Records []schema.Record
 	Bads    []Bad
+	Skips   map[string]int
 }
 
 func (c *Collect) Record(r schema.Record) error { c.Records = append(c.Records, r); return nil }
 func (c *Collect) Bad(b Bad) error              { c.Bads = append(c.Bads, b); return nil }
+
+// Skipped implements Skipper.
+func (c *Collect) Skipped(kind string) {
+	if c.Skips == nil {
+		c.Skips = map[string]int{}
+	}
+	c.Skips[kind]++
+}
+
+// SkipCount is the number of skipped lines of every kind.
+func (c *Collect) SkipCount() int {
+	n := 0
+	for _, v := range c.Skips {
+		n += v
+	}
+	return n
+}
 
 func rawOf(b []byte) string {
 	if len(b) > maxRaw {
@@ -144,7 +182,8 @@ func trimEOL(b []byte) []byte {
 }
 
 // runLines drives a line-oriented format: fn parses one non-blank line; a
-// returned error quarantines that line with the error as the reason.
+// returned error quarantines that line with the error as the reason; a line
+// fn does not keep must have been reported to the emitter's Skipper.
 func runLines(ctx context.Context, r io.Reader, file string, out Emitter, fn func(line []byte, lineNo int) (schema.Record, bool, error)) error {
 	lr := newLineReader(r)
 	for {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 func parseFile(t *testing.T, source, path string) *Collect {

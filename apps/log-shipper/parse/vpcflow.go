@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // vpcDefaultFields is the default (version 2) format, used when a file has
@@ -17,8 +17,9 @@ import (
 var vpcDefaultFields = []string{"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end", "action", "log-status"}
 
 // VPCFlow parses VPC Flow Logs. The first line of an S3 flow log file names
-// the fields (custom formats choose any subset in any order); without it the
-// default v2 format is assumed. Field names may use hyphens (S3 header) or
+// the fields (custom formats choose any subset in any order), and a header
+// line later in the file switches to its fields; without one the default v2
+// format is assumed. Field names may use hyphens (S3 header) or
 // underscores.
 type VPCFlow struct {
 	src *schema.Source
@@ -59,17 +60,30 @@ func (p *VPCFlow) layout(names []string) []vpcCol {
 // is a lower-case name (data lines carry numbers, "-" or upper-case words)
 // and at least one is a known field.
 func (p *VPCFlow) isVPCHeader(fields []string) bool {
-	known := 0
+	known, ok := p.headerTokens(fields)
+	return ok && known > 0
+}
+
+// isLaterHeader is the stricter test for a header after the first line
+// (concatenated files, a format change): most of its tokens must be known
+// fields, so that a data line of name-like values (eni-..., ingress) never
+// switches the layout.
+func (p *VPCFlow) isLaterHeader(fields []string) bool {
+	known, ok := p.headerTokens(fields)
+	return ok && known*2 > len(fields)
+}
+
+func (p *VPCFlow) headerTokens(fields []string) (known int, ok bool) {
 	for _, f := range fields {
 		if !headerToken.MatchString(f) {
-			return false
+			return 0, false
 		}
 		cn := strings.ReplaceAll(f, "-", "_")
 		if p.src.Index(cn) >= 0 && cn != "time" && cn != "extra_fields" {
 			known++
 		}
 	}
-	return known > 0
+	return known, true
 }
 
 var headerToken = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
@@ -82,13 +96,17 @@ func (p *VPCFlow) Parse(ctx context.Context, r io.Reader, file string, out Emitt
 	}
 	startCol, endCol := p.src.MustIndex("start"), p.src.MustIndex("end")
 	extraCol := p.src.MustIndex("extra_fields")
-	return runLines(ctx, r, file, out, func(line []byte, lineNo int) (schema.Record, bool, error) {
+	return runLines(ctx, r, file, out, func(line []byte, _ int) (schema.Record, bool, error) {
 		fields := strings.Fields(string(line))
-		if cols == nil || (lineNo == 1 && p.isVPCHeader(fields)) {
-			if p.isVPCHeader(fields) {
-				cols = p.layout(fields)
-				return schema.Record{}, false, nil
-			}
+		// A header switches the layout wherever it appears: the first line of
+		// every S3 flow log file, and again inside concatenated files or
+		// after a format change.
+		if (cols == nil && p.isVPCHeader(fields)) || (cols != nil && p.isLaterHeader(fields)) {
+			cols = p.layout(fields)
+			skipped(out, SkipVPCHeader)
+			return schema.Record{}, false, nil
+		}
+		if cols == nil {
 			cols = p.layout(vpcDefaultFields)
 		}
 		if len(fields) != len(cols) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // WAF parses AWS WAF v2 logs: one JSON object per line (pretty-printed

@@ -12,12 +12,11 @@ import (
 	"github.com/unsilo/unsilo/apps/log-shipper/gen"
 	"github.com/unsilo/unsilo/apps/log-shipper/lake"
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
-	"github.com/unsilo/unsilo/apps/log-shipper/queries"
-	"github.com/unsilo/unsilo/apps/log-shipper/schema"
+	"github.com/unsilo/unsilo/contracts/lake/queries"
+	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
 // row is one expected answer row, rendered like the DuckDB result.
-type row []any
 
 // agg groups records by key and keeps counters per group.
 type group struct {
@@ -229,7 +228,7 @@ func TestNamedQueriesMatchGo(t *testing.T) {
 		schema.Double: {"DOUBLE", "<nil>"}, schema.Bool: {"BOOLEAN", "<nil>"}, schema.Timestamp: {"INT64", "TIMESTAMP_MICROS"},
 	}
 	for name, s := range srcs {
-		files, _ := filepath.Glob(filepath.Join(st.Root, "source="+name, "*", "*", "*.parquet"))
+		files, _ := filepath.Glob(filepath.Join(st.Root, "source="+name, "*", "*", "*", "*", "*.parquet"))
 		if len(files) == 0 {
 			t.Fatalf("no parquet for %s", name)
 		}

@@ -1,9 +1,9 @@
-// Package schema defines, once, the columns of every log source that
-// log-shipper ingests: the parsers fill records in this column order, the
-// Parquet writer derives its file schema from it, and the Athena DDL is
-// generated from it. It depends on the standard library only, so another
-// module (e.g. a Crossplane composition function generating Glue tables)
-// can import it cheaply.
+// Package schema defines, once, the columns of every log source in the
+// lake: log-shipper's parsers fill records in this column order, its
+// Parquet writer derives the file schema from it and its ddl command renders
+// the Athena DDL; the DataLake composition function builds the Glue tables
+// from the same definitions. It is a contract (contracts/README.md): the
+// standard library only, no shared state.
 package schema
 
 import (
@@ -76,12 +76,22 @@ func (c Column) GlueType() string { return c.Kind.Glue() }
 // ParquetType is the Parquet type of the column.
 func (c Column) ParquetType() string { return c.Kind.Parquet() }
 
-// Partition keys shared by every source: Hive-style source=X/dt=YYYY-MM-DD/hour=HH.
+// Partition keys shared by every source: Hive-style paths
+// account=<id>/in_region=<region>/dt=YYYY-MM-DD/hour=HH under the table root
+// source=<name>/.
 var partitionKeys = []Column{
-	{Name: "source", Kind: String, Description: "log source name (one table per source, projected as a single-value enum)"},
+	{Name: "account", Kind: String, Description: "AWS account the record belongs to (from the record, else the delivery key), or unknown"},
+	{Name: "in_region", Kind: String, Description: "AWS region of the record (global for CloudFront), or unknown; not named region, which is a VPC Flow Logs column"},
 	{Name: "dt", Kind: String, Description: "UTC date of the record time, yyyy-MM-dd"},
 	{Name: "hour", Kind: String, Description: "UTC hour of the record time, 00-23"},
 }
+
+// SourceObject is the provenance column every table ends with: the input a
+// row came from. The writer fills it (parsers leave it null); a grown or
+// rewritten input replaces exactly its rows, also inside compacted files.
+const SourceObject = "source_object"
+
+var sourceObject = Column{Name: SourceObject, Kind: String, Description: "the input this row came from (s3://bucket/key or a file path)"}
 
 // Source is one log source: its table name, columns and partition keys.
 type Source struct {
@@ -89,7 +99,11 @@ type Source struct {
 	Description   string
 	Columns       []Column
 	PartitionKeys []Column
-	index         map[string]int
+	// AccountFrom and RegionFrom name the columns that hold a record's
+	// account and region (a plain value or an ARN); FixedRegion is the
+	// region of a global service. Empty: the input's key decides.
+	AccountFrom, RegionFrom, FixedRegion string
+	index                                map[string]int
 }
 
 // Index returns the position of the named column, or -1.
@@ -134,6 +148,7 @@ const (
 func Sources() []*Source {
 	defs := []*Source{albSource(), vpcSource(), wafSource(), cloudTrailSource(), cloudFrontSource(), containerSource()}
 	for _, s := range defs {
+		s.Columns = append(s.Columns, sourceObject)
 		s.PartitionKeys = append([]Column(nil), partitionKeys...)
 		s.index = make(map[string]int, len(s.Columns))
 		for i, c := range s.Columns {

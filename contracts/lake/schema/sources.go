@@ -53,6 +53,7 @@ func albSource() *Source {
 func vpcSource() *Source {
 	return &Source{
 		Name:        VPCFlow,
+		AccountFrom: "account_id", RegionFrom: "region",
 		Description: "VPC Flow Logs (default v2 or custom v3-v8 formats, header driven)",
 		Columns: []Column{
 			{"time", Timestamp, "start of the capture window (from start)"},
@@ -104,6 +105,7 @@ func vpcSource() *Source {
 func wafSource() *Source {
 	return &Source{
 		Name:        WAF,
+		AccountFrom: "webacl_id", RegionFrom: "webacl_id",
 		Description: "AWS WAF v2 logs (one JSON object per line)",
 		Columns: []Column{
 			{"time", Timestamp, "request time (from timestamp)"},
@@ -143,6 +145,7 @@ func wafSource() *Source {
 func cloudTrailSource() *Source {
 	return &Source{
 		Name:        CloudTrail,
+		AccountFrom: "recipient_account_id", RegionFrom: "aws_region",
 		Description: "CloudTrail events ({\"Records\":[...]} files)",
 		Columns: []Column{
 			{"time", Timestamp, "eventTime"},
@@ -181,6 +184,7 @@ func cloudTrailSource() *Source {
 func cloudFrontSource() *Source {
 	return &Source{
 		Name:        CloudFront,
+		FixedRegion: Global,
 		Description: "CloudFront standard (legacy) access logs (#Fields header driven, tab separated)",
 		Columns: []Column{
 			{"time", Timestamp, "date + time of the request (UTC)"},

@@ -1,5 +1,7 @@
-// Package queries holds the named SQL queries (one .sql file each) run
-// against the lake's per-source views.
+// Package queries holds the lake's named SQL queries (one .sql file each,
+// the first comment line is the description), written against the
+// per-source tables: log-shipper runs them on DuckDB or Athena, and the
+// DataLake composition function composes them as Athena named queries.
 package queries
 
 import (
