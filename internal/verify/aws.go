@@ -27,3 +27,16 @@ func (c *Checker) checkAWS(r *Report, xr manifest.Object, out *render.Output) {
 func composedFinding(xr manifest.Object, cd *unstructured.Unstructured, field, reason, rule string) Finding {
 	return Finding{Object: xr.ID() + " -> " + cd.GetKind() + " " + cd.GetAnnotations()[render.AnnotationResourceName], Field: field, Reason: reason, Rule: rule}
 }
+
+// checkAcross runs the checks that need every XR's converged render at
+// once: a Network's flow logs land in a DataLake's bucket.
+func (c *Checker) checkAcross(r *Report) error {
+	account, err := platformAccount(c.Root)
+	if err != nil {
+		return err
+	}
+	for _, f := range checkLogDestinations(r.converged, account) {
+		r.add(f)
+	}
+	return nil
+}

@@ -66,6 +66,9 @@ func (c *Checker) Run(ctx context.Context, xrFiles, overlays []string) (*Report,
 			return nil, err
 		}
 	}
+	if err := c.checkAcross(r); err != nil {
+		return nil, err
+	}
 	if c.Teams {
 		if err := c.checkTeams(r); err != nil {
 			return nil, err
@@ -113,6 +116,7 @@ func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.
 		}
 		c.checkComposed(ctx, r, o, out)
 		c.checkAWS(r, o, out)
+		r.converged = append(r.converged, convergedXR{xr: o, out: out})
 	}
 	return nil
 }
