@@ -66,7 +66,7 @@ func compose1(t *testing.T, spec map[string]any, observed map[string]map[string]
 		}
 		obs[resource.Name(name)] = resource.ObservedComposed{Resource: cd}
 	}
-	res, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("DataLake", "platform", "lake", spec), Observed: obs})
+	res, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("DataLake", "platform", "lake", spec), Observed: obs, Required: composetest.Required(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,11 +106,12 @@ func TestInvalidSpec(t *testing.T) {
 		"CuratedExpiry":   {"expiry after the transition", with("retention.curated.expireAfterDays", 60), "spec.retention.curated.expireAfterDays"},
 		"TinyCutoff":      {"Athena's minimum cutoff is 10 MB", with("athena.bytesScannedCutoffPerQuery", 1024), "spec.athena.bytesScannedCutoffPerQuery"},
 		"BadSchedule":     {"Glue takes cron(...)", with("catalog.crawlerSchedule", "hourly"), "spec.catalog.crawlerSchedule"},
+		"OtherAccount":    {"the control plane creates the lake in its own account", with("accountId", "999999999999"), "spec.accountId"},
 		"BadProjectionDt": {"projection ranges are yyyy-MM-dd", with("catalog.projectionStart", "2024/01/01"), "spec.catalog.projectionStart"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("DataLake", "platform", "lake", tc.spec)})
+			_, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("DataLake", "platform", "lake", tc.spec), Required: composetest.Required(nil)})
 			fe, ok := compose.AsFieldError(err)
 			if !ok || fe.Field != tc.field {
 				t.Errorf("%s: want a field error on %s, got %v", tc.reason, tc.field, err)

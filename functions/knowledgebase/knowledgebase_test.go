@@ -57,7 +57,7 @@ func with(path string, v any) map[string]any {
 
 // platformCluster is the Cluster rag-api runs on (another namespace, in
 // Seoul) and its Network, as Crossplane returns them when asked.
-var platformCluster = map[string][]resource.Required{
+var platformCluster = composetest.Required(map[string][]resource.Required{
 	"cluster": {{Resource: &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "platform.unsilo.dev/v1alpha1", "kind": "Cluster", "metadata": map[string]any{"name": "tools", "namespace": "platform"},
 		"spec": map[string]any{"networkRef": map[string]any{"name": "platform"}},
@@ -66,7 +66,7 @@ var platformCluster = map[string][]resource.Required{
 		"apiVersion": "platform.unsilo.dev/v1alpha1", "kind": "Network", "metadata": map[string]any{"name": "platform", "namespace": "platform"},
 		"spec": map[string]any{"region": "ap-northeast-2"},
 	}}}},
-}
+})
 
 func compose1(t *testing.T, spec map[string]any, observed map[string]map[string]any) *compose.Result {
 	t.Helper()
@@ -103,7 +103,7 @@ func TestInvalidSpec(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("KnowledgeBase", "knowledge", "handbook", tc.spec)})
+			_, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("KnowledgeBase", "knowledge", "handbook", tc.spec), Required: composetest.Required(nil)})
 			fe, ok := compose.AsFieldError(err)
 			if !ok || fe.Field != tc.field {
 				t.Fatalf("%s: want a field error on %s, got %v", tc.reason, tc.field, err)

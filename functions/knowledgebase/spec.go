@@ -14,10 +14,15 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/controlplane"
 )
 
 // Spec mirrors compositions/knowledgebase/xrd.yaml.
 type Spec struct {
+	// ControlPlaneRef is the Cluster whose Crossplane provider creates
+	// this XR's roles, within that Cluster's permissions boundary
+	// (default platform/tools).
+	ControlPlaneRef controlplane.Ref  `json:"controlPlaneRef"`
 	Region          string            `json:"region"`
 	Environment     string            `json:"environment"`
 	Edition         string            `json:"edition"`

@@ -10,18 +10,23 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/controlplane"
 )
 
 // Spec mirrors compositions/webportal/xrd.yaml.
 type Spec struct {
-	NetworkRef  NetworkRef        `json:"networkRef"`
-	Environment string            `json:"environment"`
-	Instances   Instances         `json:"instances"`
-	HTTPS       HTTPS             `json:"https"`
-	Database    Database          `json:"database"`
-	WAF         WAF               `json:"waf"`
-	AccessLogs  AccessLogs        `json:"accessLogs"`
-	Tags        map[string]string `json:"tags,omitempty"`
+	// ControlPlaneRef is the Cluster whose Crossplane provider creates
+	// this XR's roles, within that Cluster's permissions boundary
+	// (default platform/tools).
+	ControlPlaneRef controlplane.Ref  `json:"controlPlaneRef"`
+	NetworkRef      NetworkRef        `json:"networkRef"`
+	Environment     string            `json:"environment"`
+	Instances       Instances         `json:"instances"`
+	HTTPS           HTTPS             `json:"https"`
+	Database        Database          `json:"database"`
+	WAF             WAF               `json:"waf"`
+	AccessLogs      AccessLogs        `json:"accessLogs"`
+	Tags            map[string]string `json:"tags,omitempty"`
 }
 
 // NetworkRef names the Network (same namespace) the portal lives in.

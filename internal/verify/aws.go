@@ -29,13 +29,17 @@ func composedFinding(xr manifest.Object, cd *unstructured.Unstructured, field, r
 }
 
 // checkAcross runs the checks that need every XR's converged render at
-// once: a Network's flow logs land in a DataLake's bucket.
+// once: a Network's flow logs land in a DataLake's bucket, a DataLake's
+// roles are created by the control plane Cluster's provider.
 func (c *Checker) checkAcross(r *Report) error {
 	account, err := platformAccount(c.Root)
 	if err != nil {
 		return err
 	}
 	for _, f := range checkLogDestinations(r.converged, account) {
+		r.add(f)
+	}
+	for _, f := range checkRoles(r.converged) {
 		r.add(f)
 	}
 	return nil

@@ -13,7 +13,8 @@ import (
 )
 
 // goldenRenders reads converged renders from the golden files (they hold
-// everything each XR will own), one convergedXR per XR.
+// everything each XR will own), one convergedXR per XR, with the XR as the
+// example beside the golden file has it (the render shows only status).
 func goldenRenders(t *testing.T, files ...string) []convergedXR {
 	t.Helper()
 	var out []convergedXR
@@ -22,9 +23,21 @@ func goldenRenders(t *testing.T, files ...string) []convergedXR {
 		if err != nil {
 			t.Fatal(err)
 		}
+		src, err := manifest.ReadFile(filepath.Join(repo, strings.TrimSuffix(f, ".rendered.yaml")+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID := map[string]manifest.Object{}
+		for _, o := range src {
+			byID[o.ID()] = o
+		}
 		for _, o := range objs {
 			if strings.HasPrefix(o.GetAPIVersion(), "platform.unsilo.dev/") {
-				out = append(out, convergedXR{xr: o, out: &render.Output{XR: o.Unstructured}})
+				xr, ok := byID[o.ID()]
+				if !ok {
+					t.Fatalf("%s: %s is in no example", f, o.ID())
+				}
+				out = append(out, convergedXR{xr: xr, out: &render.Output{XR: o.Unstructured}})
 				continue
 			}
 			last := out[len(out)-1].out

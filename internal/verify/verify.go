@@ -241,16 +241,12 @@ func relative(root, p string) string {
 
 func objectID(u *unstructured.Unstructured) string { return manifest.ID(u) }
 
-// withPlatform lets every team world see the platform's own XRs.
+// withPlatform lets every world see the platform's own XRs.
 func (c *Checker) withPlatform(worlds map[string][]unstructured.Unstructured) error {
 	platform, err := catalog.Platform(c.Root)
 	if err != nil {
 		return err
 	}
-	for w := range worlds {
-		if !catalog.IsExampleWorld(w) {
-			worlds[w] = append(worlds[w], platform...)
-		}
-	}
+	catalog.AddPlatform(worlds, platform)
 	return nil
 }
