@@ -42,5 +42,12 @@ func (c *Checker) checkAcross(r *Report) error {
 	for _, f := range checkRoles(r.converged) {
 		r.add(f)
 	}
+	contracts, err := loadContracts(c.Root)
+	if err != nil {
+		return err
+	}
+	for _, f := range checkContracts(r.converged, contracts, account) {
+		r.add(f)
+	}
 	return nil
 }
