@@ -141,6 +141,11 @@ func (c *Checker) checkComposed(ctx context.Context, r *Report, xr manifest.Obje
 		cd := &out.Composed[i]
 		refs = append(refs, policy.Ref{APIVersion: cd.GetAPIVersion(), Kind: cd.GetKind(), Name: cd.GetAnnotations()[render.AnnotationResourceName], Resource: cd.Object})
 	}
+	shared, err := policy.Share(xr.Object, refs)
+	if err != nil {
+		r.add(Finding{File: xr.File, Line: xr.Line, Object: xr.ID(), Reason: err.Error(), Rule: "policy"})
+		return
+	}
 	var g grouped
 	for i := range out.Composed {
 		cd := &out.Composed[i]
@@ -151,7 +156,7 @@ func (c *Checker) checkComposed(ctx context.Context, r *Report, xr manifest.Obje
 			at.Field, at.Reason, at.Rule = f.Path, f.Reason, "schema"
 			g.add(at, name)
 		}
-		for _, f := range c.policy(ctx, cd, xr.Unstructured, refs, policy.SourceComposed) {
+		for _, f := range c.policy(ctx, cd, xr.Unstructured, shared, policy.SourceComposed) {
 			at.Field, at.Reason, at.Rule = f.Field, f.Reason, f.Rule
 			g.add(at, name)
 		}
@@ -177,15 +182,15 @@ func (c *Checker) checkPolicy(ctx context.Context, r *Report, file string, line 
 
 // policy evaluates the policies on one object; an evaluation error is a
 // finding too, so a broken policy can never pass silently.
-func (c *Checker) policy(ctx context.Context, u, xr *unstructured.Unstructured, refs []policy.Ref, source string) []Finding {
-	in := policy.Input{Resource: u.Object, Composed: refs, Source: source}
+func (c *Checker) policy(ctx context.Context, u, xr *unstructured.Unstructured, shared *policy.Shared, source string) []Finding {
+	in := policy.Input{Resource: u.Object, Shared: shared, Source: source}
 	if gvk := u.GroupVersionKind(); c.Schemas.Known(u.GetAPIVersion(), u.GetKind()) {
 		in.Schema = &policy.Schema{
 			Taggable: c.Schemas.HasProperty(gvk, "spec", "forProvider", "tags"),
 			Regional: c.Schemas.HasProperty(gvk, "spec", "forProvider", "region"),
 		}
 	}
-	if xr != nil {
+	if xr != nil && shared == nil {
 		in.XR = xr.Object
 	}
 	vs, err := c.Policies.Eval(ctx, in)
