@@ -81,10 +81,11 @@ func (r *Recorder) Calls() []Call {
 	return out
 }
 
-// prefixes are the IAM service prefixes of the SDK's service ids.
+// prefixes are the IAM service prefixes of the SDK's service ids, by the
+// id in lower case (the SDK spells Kendra's "kendra", S3's "S3").
 var prefixes = map[string]string{
-	"S3": "s3", "Athena": "athena", "Kendra": "kendra", "Bedrock Runtime": "bedrock", "Glue": "glue",
-	"Firehose": "firehose", "STS": "sts", "Secrets Manager": "secretsmanager", "KMS": "kms",
+	"s3": "s3", "athena": "athena", "kendra": "kendra", "bedrock runtime": "bedrock", "glue": "glue",
+	"firehose": "firehose", "sts": "sts", "secrets manager": "secretsmanager", "kms": "kms",
 }
 
 // actions are the operations whose IAM action has another name (the
@@ -101,7 +102,7 @@ func Of(service, operation, region string, input any) Call {
 	op := service + "." + operation
 	action, ok := actions[op]
 	if !ok {
-		p := prefixes[service]
+		p := prefixes[strings.ToLower(service)]
 		if p == "" {
 			p = strings.ToLower(strings.ReplaceAll(service, " ", ""))
 		}
@@ -126,8 +127,8 @@ func resource(service, region string, input any) string {
 		}
 		return ""
 	}
-	switch service {
-	case "S3":
+	switch strings.ToLower(service) {
+	case "s3":
 		b, k := get("Bucket"), get("Key")
 		switch {
 		case b == "":
@@ -136,15 +137,15 @@ func resource(service, region string, input any) string {
 			return "arn:aws:s3:::" + b
 		}
 		return "arn:aws:s3:::" + b + "/" + k
-	case "Athena":
+	case "athena":
 		if wg := get("WorkGroup"); wg != "" {
 			return "arn:aws:athena:" + region + ":ACCOUNT:workgroup/" + wg
 		}
-	case "Kendra":
+	case "kendra":
 		if id := get("IndexId"); id != "" {
 			return "arn:aws:kendra:" + region + ":ACCOUNT:index/" + id
 		}
-	case "Bedrock Runtime":
+	case "bedrock runtime":
 		if m := get("ModelId"); strings.HasPrefix(m, "arn:") {
 			return m
 		} else if m != "" {

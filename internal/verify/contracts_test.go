@@ -68,3 +68,25 @@ func TestContracts(t *testing.T) {
 		})
 	}
 }
+
+// TestRagAPIContract: the KnowledgeBase's rag-api role must allow the
+// Kendra calls rag-api's retriever makes.
+func TestRagAPIContract(t *testing.T) {
+	contracts, err := loadContracts(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := goldenRenders(t, "compositions/knowledgebase/examples/dev.rendered.yaml")
+	if fs := checkContracts(all, contracts, "123456789012"); len(fs) > 0 {
+		t.Fatalf("as composed: %v", fs)
+	}
+	mutate(t, all, "rag-api-role", func(u *unstructured.Unstructured) {
+		_ = unstructured.SetNestedSlice(u.Object, []any{map[string]any{"name": "p", "policy": `{"Version":"2012-10-17","Statement":[
+			{"Sid":"M","Effect":"Allow","Action":["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream"],"Resource":"arn:aws:bedrock:ap-northeast-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"},
+			{"Sid":"K","Effect":"Allow","Action":["kendra:Retrieve"],"Resource":"arn:aws:kendra:ap-northeast-1:123456789012:index/x"}]}`}}, "spec", "forProvider", "inlinePolicy")
+	})
+	fs := checkContracts(all, contracts, "123456789012")
+	if len(fs) != 1 || !strings.Contains(fs[0].Reason, "does not allow kendra:Query") {
+		t.Errorf("a Korean question calls Query too (QueryForKorean): want one finding, got %v", fs)
+	}
+}
