@@ -39,21 +39,7 @@ func base() map[string]any {
 }
 
 // with sets a dotted path in a copy of base().
-func with(path string, v any) map[string]any {
-	s := base()
-	keys := strings.Split(path, ".")
-	m := s
-	for _, k := range keys[:len(keys)-1] {
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[k] = next
-		}
-		m = next
-	}
-	m[keys[len(keys)-1]] = v
-	return s
-}
+func with(path string, v any) map[string]any { return composetest.With(base(), path, v) }
 
 // platformCluster is the Cluster rag-api runs on (another namespace, in
 // Seoul) and its Network, as Crossplane returns them when asked.
@@ -70,12 +56,7 @@ var platformCluster = composetest.Required(map[string][]resource.Required{
 
 func compose1(t *testing.T, spec map[string]any, observed map[string]map[string]any) *compose.Result {
 	t.Helper()
-	obs := map[resource.Name]resource.ObservedComposed{}
-	for name, at := range observed {
-		cd := composed.New()
-		_ = cd.SetValue("status.atProvider", at)
-		obs[resource.Name(name)] = resource.ObservedComposed{Resource: cd}
-	}
+	obs := composetest.Observed(observed)
 	res, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("KnowledgeBase", "knowledge", "handbook", spec), Observed: obs, Required: platformCluster})
 	if err != nil {
 		t.Fatal(err)

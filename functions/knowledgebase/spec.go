@@ -95,15 +95,9 @@ func readSpec(xr *resource.Composite) (*Spec, error) {
 	if err := compose.ReadSpec(xr, s); err != nil {
 		return nil, err
 	}
-	if s.Environment == "" {
-		s.Environment = "dev"
-	}
-	if s.Edition == "" {
-		s.Edition = "ENTERPRISE_EDITION"
-	}
-	if s.DefaultLanguage == "" {
-		s.DefaultLanguage = "ko"
-	}
+	compose.Default(&s.Environment, "dev")
+	compose.Default(&s.Edition, "ENTERPRISE_EDITION")
+	compose.Default(&s.DefaultLanguage, "ko")
 	for _, c := range s.commons() {
 		if c.Language == "" {
 			c.Language = s.DefaultLanguage

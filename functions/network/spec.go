@@ -56,21 +56,11 @@ func readSpec(xr *resource.Composite) (*Spec, error) {
 }
 
 func (s *Spec) defaults() {
-	if s.Environment == "" {
-		s.Environment = "dev"
-	}
-	if s.AZCount == 0 {
-		s.AZCount = 3
-	}
-	if s.NATMode == "" {
-		s.NATMode = NATPerAZ
-	}
-	if s.FlowLogs.TrafficType == "" {
-		s.FlowLogs.TrafficType = "ALL"
-	}
-	if s.FlowLogs.MaxAggregationInterval == 0 {
-		s.FlowLogs.MaxAggregationInterval = 60
-	}
+	compose.Default(&s.Environment, "dev")
+	compose.Default(&s.AZCount, 3)
+	compose.Default(&s.NATMode, NATPerAZ)
+	compose.Default(&s.FlowLogs.TrafficType, "ALL")
+	compose.Default(&s.FlowLogs.MaxAggregationInterval, 60)
 }
 
 func (s *Spec) validate() error {

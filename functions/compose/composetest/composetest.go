@@ -3,8 +3,10 @@
 package composetest
 
 import (
+	"strings"
 	"testing"
 
+	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
 	"github.com/crossplane/function-sdk-go/resource/composite"
@@ -53,4 +55,63 @@ func Required(extra map[string][]resource.Required) map[string][]resource.Requir
 		out[k] = v
 	}
 	return out
+}
+
+// ReadyKey in an observed resource's atProvider map marks it Ready=True
+// (Observed); the key itself is dropped.
+const ReadyKey = "ready"
+
+// Observed is the observed state of composed resources, by name, with the
+// given status.atProvider; those whose map holds ReadyKey are Ready.
+func Observed(atProvider map[string]map[string]any) map[resource.Name]resource.ObservedComposed {
+	out := make(map[resource.Name]resource.ObservedComposed, len(atProvider))
+	for name, at := range atProvider {
+		cd := composed.New()
+		ready := at[ReadyKey] != nil
+		fields := make(map[string]any, len(at))
+		for k, v := range at {
+			if k != ReadyKey {
+				fields[k] = v
+			}
+		}
+		_ = cd.SetValue("status.atProvider", fields)
+		if ready {
+			cd.SetConditions(xpv1.Available())
+		}
+		out[resource.Name(name)] = resource.ObservedComposed{Resource: cd}
+	}
+	return out
+}
+
+// With sets a dotted path (a.b.c) in spec, creating maps on the way, and
+// returns spec.
+func With(spec map[string]any, path string, v any) map[string]any {
+	keys := strings.Split(path, ".")
+	m := spec
+	for _, k := range keys[:len(keys)-1] {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+	m[keys[len(keys)-1]] = v
+	return spec
+}
+
+// Strings reads an IAM element that is a string or a list of strings.
+func Strings(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			s, _ := e.(string)
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
 }
