@@ -72,7 +72,7 @@ func readSpec(xr *resource.Composite) (*Spec, error) {
 		return nil, err
 	}
 	compose.Default(&s.Environment, "dev")
-	compose.Default(&s.Version, "1.34")
+	compose.Default(&s.Version, "1.35")
 	for i := range s.NodeGroups {
 		g := &s.NodeGroups[i]
 		if g.CapacityType == "" {

@@ -101,7 +101,7 @@ func (s *Spec) defaults() {
 	compose.Default(&s.Instances.RootVolumeGiB, 20)
 	compose.Default(&s.Instances.Desired, s.Instances.Min)
 	compose.Default(&s.Instances.HealthCheckPath, "/healthz")
-	compose.Default(&s.Database.EngineVersion, "8.0")
+	compose.Default(&s.Database.EngineVersion, "8.4")
 	compose.Default(&s.Database.AllocatedStorageGiB, 20)
 	compose.Default(&s.Database.BackupRetentionDays, 7)
 	compose.Default(&s.Database.MaxStorageGiB, 5*s.Database.AllocatedStorageGiB)

@@ -12,7 +12,7 @@ import (
 type awsCheck func(c *Checker, xr manifest.Object, out *render.Output) []Finding
 
 // awsChecks run on every converged XR (verifyObjects calls checkAWS).
-var awsChecks = []awsCheck{checkRegions, checkSettling, checkReadiness, checkDeletion}
+var awsChecks = []awsCheck{checkRegions, checkSettling, checkReadiness, checkDeletion, checkSupport}
 
 func (c *Checker) checkAWS(r *Report, xr manifest.Object, out *render.Output) {
 	for _, check := range awsChecks {

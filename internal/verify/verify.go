@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -26,6 +27,8 @@ type Checker struct {
 	Schemas  *schema.Validator
 	Policies *policy.Engine
 	Function render.Runner
+	// Now is the clock of the end-of-support checks (nil: time.Now).
+	Now func() time.Time
 }
 
 // Run verifies the XR files and the overlays under the given roots.
