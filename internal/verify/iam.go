@@ -14,13 +14,13 @@ import (
 // controlPlaneFacts is what a Cluster's render says about the roles the
 // platform may create: its provider's policy and its boundary.
 type controlPlaneFacts struct {
-	xr             string
-	provider       []*iampolicy.Policy
-	providerErr    error
-	boundary       *iampolicy.Policy
-	boundaryErr    error
-	boundaryARN    string
-	account, owner string
+	xr          string
+	provider    []*iampolicy.Policy
+	providerErr error
+	boundary    *iampolicy.Policy
+	boundaryErr error
+	boundaryARN string
+	account     string
 }
 
 // indexControlPlanes finds every Cluster render's boundary policy (by
@@ -226,11 +226,10 @@ func grantProblems(cd *unstructured.Unstructured) []string {
 			continue
 		}
 		for _, a := range list(s.Action) {
-			la := strings.ToLower(a)
-			switch {
-			case la == "*" || la == "iam:*":
+			switch la := strings.ToLower(a); la {
+			case "*", "iam:*":
 				out = append(out, fmt.Sprintf("statement %s allows %s: IAM administration makes the role admin-equivalent", s.Sid, a))
-			case la == "iam:passrole":
+			case "iam:passrole":
 				for _, r := range list(s.Resource) {
 					if r == "*" || strings.HasSuffix(r, ":role/*") {
 						out = append(out, fmt.Sprintf("statement %s allows iam:PassRole on %s: pass only the platform's roles (a path) to named services", s.Sid, r))

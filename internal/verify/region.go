@@ -5,7 +5,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aws/aws-sdk-go/aws/endpoints"
+	// The v1 SDK is deprecated, but its generated endpoint tables are the
+	// machine-readable list of each service's regions; v2 has none.
+	"github.com/aws/aws-sdk-go/aws/endpoints" //nolint:staticcheck // SA1019: see above
 
 	"github.com/unsilo/unsilo/functions/awsfacts"
 	"github.com/unsilo/unsilo/internal/manifest"

@@ -67,7 +67,7 @@ func arnLike(r, p string) (bool, error) {
 func boolEq(r, p string) (bool, error) {
 	pb, err := strconv.ParseBool(strings.ToLower(p))
 	if err != nil {
-		return false, fmt.Errorf("Bool value %q: want true or false", p)
+		return false, fmt.Errorf("value %q of a Bool condition: want true or false", p)
 	}
 	rb, err := strconv.ParseBool(strings.ToLower(r))
 	return err == nil && rb == pb, nil
@@ -78,7 +78,7 @@ func ipIn(r, p string) (bool, error) {
 	if err != nil {
 		a, err2 := netip.ParseAddr(p)
 		if err2 != nil {
-			return false, fmt.Errorf("IpAddress value %q: want a CIDR or an address", p)
+			return false, fmt.Errorf("value %q of an IpAddress condition: want a CIDR or an address", p)
 		}
 		pfx = netip.PrefixFrom(a, a.BitLen())
 	}
@@ -124,7 +124,7 @@ var operators = map[string]operator{
 func parseConditions(raw json.RawMessage) ([]Condition, error) {
 	var block map[string]map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &block); err != nil {
-		return nil, fmt.Errorf("Condition: want {operator: {key: value(s)}}")
+		return nil, fmt.Errorf("element Condition: want {operator: {key: value(s)}}")
 	}
 	var out []Condition
 	for _, opName := range sortedKeys(block) {
@@ -137,7 +137,7 @@ func parseConditions(raw json.RawMessage) ([]Condition, error) {
 			case "ForAllValues":
 				c.set = forAllValues
 			default:
-				return nil, fmt.Errorf("Condition %q: unknown set qualifier %q", opName, q)
+				return nil, fmt.Errorf("element Condition %q: unknown set qualifier %q", opName, q)
 			}
 			base = rest
 		}
@@ -146,12 +146,12 @@ func parseConditions(raw json.RawMessage) ([]Condition, error) {
 		}
 		if base == "Null" {
 			if c.set != single || c.ifExists {
-				return nil, fmt.Errorf("Condition %q: Null takes no qualifier", opName)
+				return nil, fmt.Errorf("element Condition %q: Null takes no qualifier", opName)
 			}
 		} else {
 			op, ok := operators[base]
 			if !ok {
-				return nil, fmt.Errorf("Condition operator %q is not supported by this evaluator: the policy cannot be shown to allow or deny", opName)
+				return nil, fmt.Errorf("condition operator %q is not supported by this evaluator: the policy cannot be shown to allow or deny", opName)
 			}
 			c.op = op
 		}
@@ -159,15 +159,15 @@ func parseConditions(raw json.RawMessage) ([]Condition, error) {
 			cc := c
 			cc.Key = key
 			if err := conditionValues(block[opName][key], &cc.Values); err != nil {
-				return nil, fmt.Errorf("Condition %s %s: %w", opName, key, err)
+				return nil, fmt.Errorf("element Condition %s %s: %w", opName, key, err)
 			}
 			if strings.Contains(strings.Join(cc.Values, ""), "${") {
-				return nil, fmt.Errorf("Condition %s %s: policy variables are not supported", opName, key)
+				return nil, fmt.Errorf("element Condition %s %s: policy variables are not supported", opName, key)
 			}
 			if base == "Null" {
 				for _, v := range cc.Values {
 					if _, err := strconv.ParseBool(v); err != nil {
-						return nil, fmt.Errorf("Condition Null %s: value %q: want true or false", key, v)
+						return nil, fmt.Errorf("element Condition Null %s: value %q: want true or false", key, v)
 					}
 				}
 			}

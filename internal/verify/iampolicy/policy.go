@@ -122,7 +122,7 @@ func ParseString(doc string) (*Policy, error) { return Parse([]byte(doc)) }
 func parseStatement(rs rawStatement) (Statement, error) {
 	s := Statement{Sid: rs.Sid, Effect: Effect(rs.Effect)}
 	if s.Effect != Allow && s.Effect != Deny {
-		return s, fmt.Errorf("Effect %q: want Allow or Deny", rs.Effect)
+		return s, fmt.Errorf("element Effect %q: want Allow or Deny", rs.Effect)
 	}
 	var err error
 	if s.Action, s.NotAction, err = exclusive("Action", rs.Action, rs.NotAction, true); err != nil {
@@ -133,11 +133,11 @@ func parseStatement(rs rawStatement) (Statement, error) {
 	}
 	for _, r := range append(append([]string{}, s.Resource...), s.NotResource...) {
 		if strings.Contains(r, "${") {
-			return s, fmt.Errorf("Resource %q: policy variables are not supported", r)
+			return s, fmt.Errorf("resource %q: policy variables are not supported", r)
 		}
 	}
 	if len(rs.NotPrincipal) > 0 {
-		return s, fmt.Errorf("NotPrincipal is not supported")
+		return s, fmt.Errorf("element NotPrincipal is not supported")
 	}
 	if len(rs.Principal) > 0 {
 		if s.Principal, err = parsePrincipal(rs.Principal); err != nil {
@@ -172,7 +172,7 @@ func exclusive(name string, pos, neg json.RawMessage, required bool) ([]string, 
 		return p, nil, nil
 	}
 	if err := strings1(neg, &n); err != nil {
-		return nil, nil, fmt.Errorf("Not%s: %w", name, err)
+		return nil, nil, fmt.Errorf("element Not%s: %w", name, err)
 	}
 	return nil, n, nil
 }
@@ -181,19 +181,19 @@ func parsePrincipal(raw json.RawMessage) (*Principals, error) {
 	var star string
 	if json.Unmarshal(raw, &star) == nil {
 		if star != "*" {
-			return nil, fmt.Errorf("Principal %q: a string principal must be \"*\"", star)
+			return nil, fmt.Errorf("element Principal %q: a string principal must be \"*\"", star)
 		}
 		return &Principals{Any: true}, nil
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("Principal: want \"*\" or an object of AWS/Service lists")
+		return nil, fmt.Errorf("element Principal: want \"*\" or an object of AWS/Service lists")
 	}
 	p := &Principals{}
 	for k, v := range m {
 		var vs []string
 		if err := strings1(v, &vs); err != nil {
-			return nil, fmt.Errorf("Principal.%s: %w", k, err)
+			return nil, fmt.Errorf("element Principal.%s: %w", k, err)
 		}
 		switch k {
 		case "AWS":
@@ -201,7 +201,7 @@ func parsePrincipal(raw json.RawMessage) (*Principals, error) {
 		case "Service":
 			p.Service = vs
 		default:
-			return nil, fmt.Errorf("Principal.%s is not supported (AWS and Service are)", k)
+			return nil, fmt.Errorf("element Principal.%s is not supported (AWS and Service are)", k)
 		}
 	}
 	return p, nil
