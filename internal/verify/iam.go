@@ -70,6 +70,10 @@ func checkRoles(all []convergedXR) []Finding {
 	for _, c := range all {
 		for i := range c.out.Composed {
 			cd := &c.out.Composed[i]
+			if cd.GetKind() == "InstanceProfile" && isGroup(cd, "iam.") {
+				fs = append(fs, profileProblems(c, cd, cps)...)
+				continue
+			}
 			if cd.GetKind() != "Role" || !isGroup(cd, "iam.") {
 				continue
 			}
@@ -259,4 +263,37 @@ func outsideBoundary(cd *unstructured.Unstructured, cp *controlPlaneFacts) []str
 		}
 	}
 	return out
+}
+
+// profileProblems: the provider may create an instance profile only under
+// /unsilo/ and put only a platform role in it.
+func profileProblems(c convergedXR, cd *unstructured.Unstructured, cps map[string]*controlPlaneFacts) []Finding {
+	role := composedNamed(c, component(cd, "roleSelector"))
+	if role == nil {
+		return nil // a role of another XR or account: nothing here to judge
+	}
+	cp, ok := cps[nested(role, "spec", "forProvider", "permissionsBoundary")]
+	if !ok || cp.providerErr != nil {
+		return nil // the role's own finding says why
+	}
+	path := nested(cd, "spec", "forProvider", "path")
+	if path == "" {
+		path = "/"
+	}
+	arn := "arn:aws:iam::" + cp.account + ":instance-profile" + path + roleName(cd)
+	who := iampolicy.Principal{AWS: "arn:aws:iam::" + cp.account + ":role" + controlplane.ProviderPath + "provider"}
+	var fs []Finding
+	for _, action := range []string{"iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile", "iam:DeleteInstanceProfile"} {
+		v, err := iampolicy.Access{Identity: cp.provider}.Decide(iampolicy.Request{Principal: who, Action: action, Resource: arn})
+		if err != nil || !v.Allowed {
+			reason := fmt.Sprintf("the Crossplane provider (%s) may not %s on %s", cp.xr, action, arn)
+			if err == nil {
+				reason += ": " + v.Reason
+			}
+			f := composedFinding(c.xr, cd, "spec.forProvider.path", reason, "aws-iam")
+			f.File, f.Line = c.xr.File, c.xr.Line
+			fs = append(fs, f)
+		}
+	}
+	return fs
 }

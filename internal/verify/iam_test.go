@@ -56,6 +56,11 @@ func TestRoles(t *testing.T) {
 				_ = unstructured.SetNestedField(u.Object, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"lambda.amazonaws.com"}}]}`, "spec", "forProvider", "assumeRolePolicy")
 			})
 		}, "may not iam:PassRole"},
+		"ProfileOutsidePath": {"the provider may create instance profiles only under /unsilo/", func(t *testing.T, all []convergedXR) {
+			mutate(t, all, "instance-profile", func(u *unstructured.Unstructured) {
+				unstructured.RemoveNestedField(u.Object, "spec", "forProvider", "path")
+			})
+		}, "may not iam:CreateInstanceProfile on arn:aws:iam::" + acct + ":instance-profile/shop-"},
 		"ProviderPathElsewhere": {"only a Cluster composes the provider's own role", func(t *testing.T, all []convergedXR) {
 			mutate(t, all, "crawler-role", func(u *unstructured.Unstructured) {
 				_ = unstructured.SetNestedField(u.Object, "/unsilo-provider/", "spec", "forProvider", "path")
