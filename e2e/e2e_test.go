@@ -167,11 +167,7 @@ func gather(t *testing.T, ctx context.Context) []object {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for w := range worlds {
-		if !catalog.IsExampleWorld(w) {
-			worlds[w] = append(worlds[w], platform...)
-		}
-	}
+	catalog.AddPlatform(worlds, platform)
 	for _, f := range all {
 		xs, avail := byFile[f], worlds[catalog.World(f)]
 		for _, x := range xs {

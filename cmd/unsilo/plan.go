@@ -93,11 +93,7 @@ func (e *env) plan(cmd *cobra.Command, args []string) (plan.Snapshot, []plan.XR,
 	if err != nil {
 		return snap, nil, err
 	}
-	for w := range worlds {
-		if !catalog.IsExampleWorld(w) {
-			worlds[w] = append(worlds[w], platform...)
-		}
-	}
+	catalog.AddPlatform(worlds, platform)
 	var plans []plan.XR
 	for _, f := range files {
 		for _, o := range byFile[f] {

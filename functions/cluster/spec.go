@@ -71,12 +71,8 @@ func readSpec(xr *resource.Composite) (*Spec, error) {
 	if err := compose.ReadSpec(xr, s); err != nil {
 		return nil, err
 	}
-	if s.Environment == "" {
-		s.Environment = "dev"
-	}
-	if s.Version == "" {
-		s.Version = "1.34"
-	}
+	compose.Default(&s.Environment, "dev")
+	compose.Default(&s.Version, "1.35")
 	for i := range s.NodeGroups {
 		g := &s.NodeGroups[i]
 		if g.CapacityType == "" {

@@ -44,6 +44,10 @@ type Report struct {
 	Composed int
 	Overlays int
 	Objects  int // manifests built from overlays
+
+	// converged keeps every XR's converged render for the checks across
+	// XRs (checkAcross).
+	converged []convergedXR
 }
 
 func (r *Report) add(f Finding) { r.Findings = append(r.Findings, f) }

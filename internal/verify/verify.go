@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -26,6 +27,8 @@ type Checker struct {
 	Schemas  *schema.Validator
 	Policies *policy.Engine
 	Function render.Runner
+	// Now is the clock of the end-of-support checks (nil: time.Now).
+	Now func() time.Time
 }
 
 // Run verifies the XR files and the overlays under the given roots.
@@ -65,6 +68,9 @@ func (c *Checker) Run(ctx context.Context, xrFiles, overlays []string) (*Report,
 		if err := c.verifyOverlay(ctx, r, dir); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.checkAcross(r); err != nil {
+		return nil, err
 	}
 	if c.Teams {
 		if err := c.checkTeams(r); err != nil {
@@ -113,6 +119,7 @@ func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.
 		}
 		c.checkComposed(ctx, r, o, out)
 		c.checkAWS(r, o, out)
+		r.converged = append(r.converged, convergedXR{xr: o, out: out})
 	}
 	return nil
 }
@@ -137,6 +144,11 @@ func (c *Checker) checkComposed(ctx context.Context, r *Report, xr manifest.Obje
 		cd := &out.Composed[i]
 		refs = append(refs, policy.Ref{APIVersion: cd.GetAPIVersion(), Kind: cd.GetKind(), Name: cd.GetAnnotations()[render.AnnotationResourceName], Resource: cd.Object})
 	}
+	shared, err := policy.Share(xr.Object, refs)
+	if err != nil {
+		r.add(Finding{File: xr.File, Line: xr.Line, Object: xr.ID(), Reason: err.Error(), Rule: "policy"})
+		return
+	}
 	var g grouped
 	for i := range out.Composed {
 		cd := &out.Composed[i]
@@ -147,7 +159,7 @@ func (c *Checker) checkComposed(ctx context.Context, r *Report, xr manifest.Obje
 			at.Field, at.Reason, at.Rule = f.Path, f.Reason, "schema"
 			g.add(at, name)
 		}
-		for _, f := range c.policy(ctx, cd, xr.Unstructured, refs, policy.SourceComposed) {
+		for _, f := range c.policy(ctx, cd, xr.Unstructured, shared, policy.SourceComposed) {
 			at.Field, at.Reason, at.Rule = f.Field, f.Reason, f.Rule
 			g.add(at, name)
 		}
@@ -173,15 +185,15 @@ func (c *Checker) checkPolicy(ctx context.Context, r *Report, file string, line 
 
 // policy evaluates the policies on one object; an evaluation error is a
 // finding too, so a broken policy can never pass silently.
-func (c *Checker) policy(ctx context.Context, u, xr *unstructured.Unstructured, refs []policy.Ref, source string) []Finding {
-	in := policy.Input{Resource: u.Object, Composed: refs, Source: source}
+func (c *Checker) policy(ctx context.Context, u, xr *unstructured.Unstructured, shared *policy.Shared, source string) []Finding {
+	in := policy.Input{Resource: u.Object, Shared: shared, Source: source}
 	if gvk := u.GroupVersionKind(); c.Schemas.Known(u.GetAPIVersion(), u.GetKind()) {
 		in.Schema = &policy.Schema{
 			Taggable: c.Schemas.HasProperty(gvk, "spec", "forProvider", "tags"),
 			Regional: c.Schemas.HasProperty(gvk, "spec", "forProvider", "region"),
 		}
 	}
-	if xr != nil {
+	if xr != nil && shared == nil {
 		in.XR = xr.Object
 	}
 	vs, err := c.Policies.Eval(ctx, in)
@@ -237,16 +249,12 @@ func relative(root, p string) string {
 
 func objectID(u *unstructured.Unstructured) string { return manifest.ID(u) }
 
-// withPlatform lets every team world see the platform's own XRs.
+// withPlatform lets every world see the platform's own XRs.
 func (c *Checker) withPlatform(worlds map[string][]unstructured.Unstructured) error {
 	platform, err := catalog.Platform(c.Root)
 	if err != nil {
 		return err
 	}
-	for w := range worlds {
-		if !catalog.IsExampleWorld(w) {
-			worlds[w] = append(worlds[w], platform...)
-		}
-	}
+	catalog.AddPlatform(worlds, platform)
 	return nil
 }
