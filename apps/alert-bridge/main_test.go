@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unsilo/unsilo/apps/alert-bridge/bridge"
 	"github.com/unsilo/unsilo/apps/alert-bridge/deliver"
 )
 
@@ -252,12 +253,13 @@ func TestRestartRedeliversPending(t *testing.T) {
 	target := httptest.NewServer(rec)
 	defer target.Close()
 	db := filepath.Join(t.TempDir(), "outbox.db")
-	cfg := serveConfig{addr: "127.0.0.1:0", db: db, targetURL: target.URL, maxBody: 1 << 20, dedupeWindow: time.Minute, workers: 4,
-		backoffBase: 5 * time.Millisecond, backoffMax: 20 * time.Millisecond, maxAge: time.Hour, attemptTimeout: time.Second, shutdownTimeout: 5 * time.Second}
+	cfg := bridge.Defaults()
+	cfg.Addr, cfg.DB, cfg.TargetURL, cfg.Workers = "127.0.0.1:0", db, target.URL, 4
+	cfg.BackoffBase, cfg.BackoffMax, cfg.AttemptTimeout = 5*time.Millisecond, 20*time.Millisecond, time.Second
 	start := func() (string, func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		ready, done := make(chan string, 1), make(chan error, 1)
-		go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
+		go func() { done <- bridge.Run(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
 		select {
 		case a := <-ready:
 			return a, func() {
