@@ -60,9 +60,10 @@ type Config struct {
 	// MaxInFlight bounds concurrent authenticated webhook requests; beyond
 	// it the answer is 503 with Retry-After. Default 1024.
 	MaxInFlight int
-	// MinBodyRate: a body must arrive at least this fast (bytes/s) after a
-	// 10 s grace, or the read fails. Default 256 KiB/s.
+	// MinBodyRate: a body must arrive at least this fast (bytes/s) after
+	// BodyGrace, or the read fails. Defaults 256 KiB/s and 10s.
 	MinBodyRate  int64
+	BodyGrace    time.Duration
 	StoreTimeout time.Duration // max wait for the durable commit; default 10s
 	// Heartbeat, if set, receives Watchdog notifications instead of the
 	// queue (the dead-man's switch); IsHeartbeat picks them.
@@ -99,6 +100,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MinBodyRate <= 0 {
 		cfg.MinBodyRate = 256 << 10
+	}
+	if cfg.BodyGrace <= 0 {
+		cfg.BodyGrace = 10 * time.Second
 	}
 	if cfg.StoreTimeout <= 0 {
 		cfg.StoreTimeout = 10 * time.Second
@@ -225,7 +229,7 @@ func (s *Server) webhook(src payload.Source) http.HandlerFunc {
 		}
 		defer s.cfg.Budget.Release(charge)
 		// 4. The body, under a deadline that a slow client cannot stretch.
-		deadline := 10*time.Second + time.Duration(size/s.cfg.MinBodyRate)*time.Second
+		deadline := s.cfg.BodyGrace + time.Duration(size/s.cfg.MinBodyRate)*time.Second
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(deadline))
 		body, err := readBody(r.Body, r.ContentLength, s.cfg.MaxBody)
 		if err != nil {

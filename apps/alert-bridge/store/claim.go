@@ -78,6 +78,7 @@ func (s *Store) Due(_ context.Context, max int) ([]outbox.Lease, time.Duration, 
 				return nil
 			}
 			m, err := toMessage(mv)
+			unmap(mv)
 			if err != nil {
 				if s.opts.Budget != nil {
 					s.opts.Budget.Release(size)
