@@ -29,6 +29,7 @@ import (
 // as a subprocess and kills it with SIGKILL.
 func TestMain(m *testing.M) {
 	if os.Getenv("ALERT_BRIDGE_CHILD") == "1" {
+		childLimits() // disk_linux_test.go: a file size limit standing in for a full disk
 		main2(strings.Split(os.Getenv("ALERT_BRIDGE_ARGS"), "\x1f"))
 		return
 	}
@@ -114,15 +115,21 @@ func poll(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 
 // child is one alert-bridge subprocess.
 type child struct {
-	cmd  *exec.Cmd
-	addr string
-	done chan struct{}
+	cmd       *exec.Cmd
+	addr      string
+	done      chan struct{}
+	errorLogs atomic.Int64
 }
 
 func startChild(t *testing.T, args ...string) *child {
 	t.Helper()
+	return startChildEnv(t, nil, args...)
+}
+
+func startChildEnv(t *testing.T, env []string, args ...string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "ALERT_BRIDGE_CHILD=1", "ALERT_BRIDGE_ARGS="+strings.Join(args, "\x1f"))
+	cmd.Env = append(append(os.Environ(), "ALERT_BRIDGE_CHILD=1", "ALERT_BRIDGE_ARGS="+strings.Join(args, "\x1f")), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -136,11 +143,15 @@ func startChild(t *testing.T, args ...string) *child {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			var line struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
+				Msg   string `json:"msg"`
+				Addr  string `json:"addr"`
+				Level string `json:"level"`
 			}
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "alert-bridge serving" {
 				addrCh <- line.Addr
+			}
+			if line.Level == "ERROR" {
+				c.errorLogs.Add(1)
 			}
 		}
 		cmd.Wait()

@@ -95,7 +95,7 @@ func (d *Deliverer) settle(ctx context.Context, l outbox.Lease, o outcome) {
 		next := now.Add(Backoff(m.Attempts, d.cfg.BaseBackoff, d.cfg.MaxBackoff))
 		op = func(ctx context.Context) error { return l.Retry(ctx, next, o.err.Error()) }
 	}
-	delay := time.Second
+	delay := min(time.Second, d.cfg.StoreRetryMax)
 	for {
 		octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		err := op(octx)
