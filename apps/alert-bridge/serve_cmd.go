@@ -43,6 +43,7 @@ func serveCmd(stderr io.Writer) *cobra.Command {
 	fs.StringVar(&sqs.Region, "sqs-region", "", "AWS region (default: from the environment)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.TargetURL, "target-url", "", "n8n webhook URL notifications are POSTed to (required)")
+	fs.BoolVar(&c.RequireOK, "require-ok", false, "only a JSON answer with \"ok\": true is a delivery (the shipped n8n workflow answers so)")
 	fs.StringArrayVar(&c.TargetHeaders, "target-header", nil, "extra header for the target, Name=value (repeatable)")
 	fs.StringVar(&c.AMToken, "alertmanager-token", "", "bearer token Alertmanager must send (empty: no auth)")
 	fs.StringVar(&c.GrafanaToken, "grafana-token", "", "bearer token Grafana must send in Authorization (optional)")

@@ -54,6 +54,7 @@ type Config struct {
 	MaxAge, AttemptTimeout            time.Duration
 	ProbeMax                          time.Duration
 	DeadRetention                     time.Duration
+	RequireOK                         bool
 	RagURL, RagToken                  string
 	RagTimeout                        time.Duration
 	LakeTemplate, LakeTemplatesFile   string
@@ -214,7 +215,7 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready chan<- string) e
 	}
 	d = deliver.New(deliver.Config{Queue: q, URL: c.TargetURL, Headers: headers, Enricher: en, Workers: c.Workers, Client: client,
 		BaseBackoff: c.BackoffBase, MaxBackoff: c.BackoffMax, MaxAge: c.MaxAge, AttemptTimeout: c.AttemptTimeout,
-		ProbeMax: c.ProbeMax, Log: log, Metrics: m})
+		ProbeMax: c.ProbeMax, RequireOK: c.RequireOK, Log: log, Metrics: m})
 	scfg := server.Config{
 		Queue: q, AlertmanagerAuth: auth.Bearer{Token: c.AMToken}, GrafanaBearer: auth.Bearer{Token: c.GrafanaToken},
 		GrafanaHMAC: auth.HMAC{Secret: c.HMACSecret, Header: c.HMACHeader, TimestampHeader: c.HMACTS, RequireTS: c.HMACRequireTS, MaxSkew: c.HMACSkew},

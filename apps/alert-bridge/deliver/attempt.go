@@ -168,12 +168,14 @@ func (d *Deliverer) outbound(ctx context.Context, m *outbox.Message) (io.Reader,
 }
 
 func (d *Deliverer) send(ctx context.Context, m *outbox.Message) outcome {
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.AttemptTimeout)
-	defer cancel()
+	// Enrichment has its own short budget and cache; the attempt timeout
+	// is the POST's alone.
 	body, size, err := d.outbound(ctx, m)
 	if err != nil {
 		return outcome{err: err}
 	}
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.AttemptTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.URL, io.NopCloser(body))
 	if err != nil {
 		return outcome{err: fmt.Errorf("build request: %w", err)}
@@ -198,6 +200,9 @@ func (d *Deliverer) send(ctx context.Context, m *outbox.Message) outcome {
 	}
 	if reason := bodyError(raw); reason != "" {
 		return outcome{err: fmt.Errorf("%w: HTTP %d with error body: %s", ErrRejected, resp.StatusCode, reason)}
+	}
+	if d.cfg.RequireOK && !bodyOK(raw) {
+		return outcome{err: fmt.Errorf("%w: HTTP %d without \"ok\": true (not the workflow's answer): %s", ErrRejected, resp.StatusCode, snippet(raw)), targetDown: true}
 	}
 	return outcome{}
 }
@@ -239,6 +244,14 @@ func bodyError(raw []byte) string {
 		return snippet(raw)
 	}
 	return ""
+}
+
+// bodyOK reports whether raw is a JSON object with "ok": true.
+func bodyOK(raw []byte) bool {
+	var obj struct {
+		OK *bool `json:"ok"`
+	}
+	return json.Unmarshal(bytes.TrimSpace(raw), &obj) == nil && obj.OK != nil && *obj.OK
 }
 
 func snippet(b []byte) string {

@@ -63,9 +63,13 @@ type Config struct {
 	// StoreRetryMax caps the backoff of recording an outcome the store
 	// could not write. Default 30s.
 	StoreRetryMax time.Duration
-	Log           *slog.Logger
-	Metrics       *metrics.Metrics // optional
-	Now           func() time.Time
+	// RequireOK: only a JSON body with "ok": true is success. The shipped
+	// n8n workflow always answers so; any other 2xx (n8n answering before
+	// the workflow ran, a proxy's page) is then retried, not trusted.
+	RequireOK bool
+	Log       *slog.Logger
+	Metrics   *metrics.Metrics // optional
+	Now       func() time.Time
 }
 
 // Deliverer runs the delivery loop.

@@ -231,6 +231,17 @@ func TestErrorBodyIsFailure(t *testing.T) {
 	}
 }
 
+func TestRequireOK(t *testing.T) {
+	tg := newTarget(t, status(200, `{"message":"Workflow was started"}`), status(200, `ok`), status(200, `{"ok":true}`))
+	f := start(t, tg.srv.URL, options{})
+	f.d.cfg.RequireOK = true
+	f.enqueue(t, loadgen.Spec{Group: "g"})
+	waitFor(t, "delivery", func() bool { return count(f.m.Delivered) == 1 })
+	if n := len(tg.requests()); n != 3 {
+		t.Fatalf("%d requests, want 3: only {\"ok\":true} is success", n)
+	}
+}
+
 func TestBodyError(t *testing.T) {
 	cases := map[string]bool{
 		``: false, `Workflow was started`: false, `{"message":"Workflow was started"}`: false,

@@ -123,8 +123,19 @@ func (e *Enricher) Enrich(ctx context.Context, n *payload.Notification) Result {
 		res.RunbookNote = fmt.Sprintf("runbook lookup skipped: rag-api unavailable (%s; next try in %s)", downErr, downUntil.Sub(now).Round(time.Second))
 		return res
 	}
-	// The shared call must not die with the first caller's context.
-	v, err, _ := e.calls.Do(query, func() (any, error) { return e.search(context.WithoutCancel(ctx), query) })
+	// The shared call must not die with the first caller's context, and no
+	// caller waits for it past its own.
+	ch := e.calls.DoChan(query, func() (any, error) { return e.search(context.WithoutCancel(ctx), query) })
+	var v any
+	var err error
+	select {
+	case r := <-ch:
+		v, err = r.Val, r.Err
+	case <-ctx.Done():
+		e.skip("cancelled")
+		res.RunbookNote = "runbook lookup skipped: " + ctx.Err().Error()
+		return res
+	}
 	if err != nil {
 		reason := "error"
 		if errorsIsTimeout(err) {
