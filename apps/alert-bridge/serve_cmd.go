@@ -41,6 +41,7 @@ func serveCmd(stderr io.Writer) *cobra.Command {
 	fs.StringVar(&sqs.DeadQueueURL, "sqs-dead-queue-url", "", "SQS FIFO queue for dead letters (--outbox sqs)")
 	fs.StringVar(&sqs.LargeBodyBucket, "sqs-large-body-bucket", "", "S3 bucket for bodies over the SQS message limit (--outbox sqs)")
 	fs.StringVar(&sqs.Region, "sqs-region", "", "AWS region (default: from the environment)")
+	fs.IntVar(&sqs.MaxMessage, "sqs-max-message", 1<<20, "SQS message size limit; larger notifications go through --sqs-large-body-bucket")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.TargetURL, "target-url", "", "n8n webhook URL notifications are POSTed to (required)")
 	fs.BoolVar(&c.RequireOK, "require-ok", false, "only a JSON answer with \"ok\": true is a delivery (the shipped n8n workflow answers so)")

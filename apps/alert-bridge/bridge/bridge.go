@@ -105,8 +105,8 @@ func (c Config) Validate() error {
 			c.MemoryBudget, 3*c.MaxBody+8192)
 	case c.DedupeWindow <= 0 || c.MaxAge <= 0 || c.BackoffBase <= 0 || c.BackoffMax < c.BackoffBase:
 		return errors.New("--dedupe-window, --max-age, --backoff-base must be positive and --backoff-max >= --backoff-base")
-	case c.SQS != nil && c.SQS.QueueURL == "":
-		return errors.New("--sqs-queue-url is required with --outbox sqs")
+	case c.SQS != nil && (c.SQS.QueueURL == "" || c.SQS.DeadQueueURL == ""):
+		return errors.New("--sqs-queue-url and --sqs-dead-queue-url are required with --outbox sqs")
 	}
 	return nil
 }

@@ -83,3 +83,5 @@ func TestDeadMansSwitchEndToEnd(t *testing.T) {
 		t.Fatalf("the Watchdog was forwarded %d times", n)
 	}
 }
+
+func decodeJSON(r *http.Request, v any) { json.NewDecoder(r.Body).Decode(v) }

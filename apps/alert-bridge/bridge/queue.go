@@ -13,8 +13,9 @@ import (
 type SQSConfig struct {
 	QueueURL, DeadQueueURL string
 	LargeBodyBucket        string // S3 bucket for bodies over the SQS message limit
+	MaxMessage             int    // SQS message size limit (default 1 MiB)
 	Region                 string
-	Endpoint               string // override (tests)
+	Endpoint, S3Endpoint   string // overrides (tests)
 }
 
 // openQueue opens the configured outbox. st is the embedded store (nil

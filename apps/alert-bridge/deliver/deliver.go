@@ -203,8 +203,8 @@ func (d *Deliverer) Run(ctx context.Context) error {
 					return nil
 				}
 			}
-			if len(leases) < n && hint > 0 {
-				wait = min(wait, hint)
+			if len(leases) < n {
+				wait = min(wait, hint) // 0: a long-polling queue, ask again now
 			}
 		} else if w > 0 {
 			wait = min(wait, w)

@@ -61,8 +61,8 @@ type Queue interface {
 	// returns.
 	Enqueue(ctx context.Context, n *payload.Notification) (EnqueueResult, error)
 	// Due claims up to max messages that are due now, one per group. When
-	// it returns fewer, wait is how long until more may be due (a poller
-	// that long-polls returns 0).
+	// it returns fewer, wait is how long until more may be due (a queue
+	// that long-polls returns 0: ask again at once).
 	Due(ctx context.Context, max int) (leases []Lease, wait time.Duration, err error)
 	// Expedite makes every pending group due now (the target recovered).
 	Expedite(ctx context.Context) error

@@ -196,6 +196,10 @@ func TestMemoryBudgetBoundsBodies(t *testing.T) {
 			rejected++
 		}
 	}
+	// The two admitted ones may still be decoding: wait for them to reach the store.
+	for deadline := time.Now().Add(10 * time.Second); q.entered() < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
 	if rejected != 6 || b.InUse() > b.Total() || q.entered() != 2 {
 		t.Fatalf("%d rejected, %d admitted, %d of %d bytes held", rejected, q.entered(), b.InUse(), b.Total())
 	}

@@ -15,7 +15,7 @@ import (
 
 // Due claims up to max due groups, oldest schedule first, and returns a
 // lease on each group's newest pending state (the older ones are
-// superseded by it). A claimed group is not handed out again until its
+// superseded by it). wait is the time to the next scheduled group. A claimed group is not handed out again until its
 // lease is settled.
 //
 // A scan reads a snapshot, which can be older than the commit that
@@ -33,7 +33,7 @@ func (s *Store) Due(_ context.Context, max int) ([]outbox.Lease, time.Duration, 
 	}
 	var out []outbox.Lease
 	var stale [][]byte
-	wait := time.Duration(0)
+	wait := time.Hour // nothing scheduled: Enqueue and Replay wake the deliverer
 	now := s.opts.Now().UnixNano()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		msgs, gq, groups := tx.Bucket(bMsgs), tx.Bucket(bGQ), tx.Bucket(bGroups)
