@@ -76,7 +76,7 @@ func (b *builder) workloadList() []workload {
 	}
 	out := []workload{
 		{"crossplane", "crossplane-system", "provider-aws", []statement{{Sid: "ManagePlatformServices", Effect: "Allow", Action: xp, Resource: []string{"*"}}}},
-		{"alert-bridge", "observability", "alert-bridge", nil}, // an identity, no AWS access
+		{"alert-bridge", "observability", "alert-bridge", b.alertBridgeStatements()}, // alertqueue.go
 	}
 	lake := []string{}
 	if w.LakeBucketARN != "" {
