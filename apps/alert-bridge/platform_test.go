@@ -153,3 +153,59 @@ func TestGrafanaHMACSecretMatchesTheChart(t *testing.T) {
 		t.Errorf("Grafana signs with %v/%v, the bridge verifies with key %q", ref["name"], ref["key"], got)
 	}
 }
+
+// outbox.kind sqs renders a Deployment of two replicas on the queue the
+// Cluster API composes, with no volume; bbolt a one-replica StatefulSet.
+func TestChartOutboxKinds(t *testing.T) {
+	sqsValues := map[string]any{"outbox": map[string]any{"kind": "sqs", "sqs": map[string]any{
+		"queueURL": "https://sqs.ap-northeast-2.amazonaws.com/123456789012/platform-tools-alert-bridge.fifo", "deadQueueURL": "https://sqs/dead.fifo",
+		"largeBodyBucket": "platform-tools-alert-bridge-bodies", "replicas": int64(2), "maxMessageBytes": int64(1048576)}}}
+	for _, c := range []struct {
+		name     string
+		inline   map[string]any
+		kind     string
+		replicas int64
+		wantArgs []string
+	}{
+		{"bbolt", nil, "StatefulSet", 1, []string{"--db=/data/alert-bridge.db"}},
+		{"sqs", sqsValues, "Deployment", 2, []string{"--outbox=sqs", "--sqs-large-body-bucket=platform-tools-alert-bridge-bodies", "--sqs-max-message=1048576"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			objs, err := verify.RenderChart(verify.HelmSource{Chart: "chart", Release: "alert-bridge", Namespace: "observability",
+				ValueFiles: []string{"values.yaml", "../deploy/prod.yaml"}, ValuesInline: c.inline})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range objs {
+				if u.GetKind() != "StatefulSet" && u.GetKind() != "Deployment" {
+					continue
+				}
+				r, _, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", "replicas")
+				replicas := int64(0)
+				switch v := r.(type) {
+				case int64:
+					replicas = v
+				case float64:
+					replicas = int64(v)
+				}
+				cs, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "containers")
+				args, _, _ := unstructured.NestedStringSlice(cs[0].(map[string]any), "args")
+				_, hasVolumes := cs[0].(map[string]any)["volumeMounts"]
+				if u.GetKind() != c.kind || replicas != c.replicas || hasVolumes == (c.kind == "Deployment") {
+					t.Fatalf("%s with %d replicas, volumes %v", u.GetKind(), replicas, hasVolumes)
+				}
+				for _, w := range c.wantArgs {
+					if !slices.Contains(args, w) {
+						t.Errorf("args lack %s: %v", w, args)
+					}
+				}
+				return
+			}
+			t.Fatal("no workload rendered")
+		})
+	}
+	if _, err := verify.RenderChart(verify.HelmSource{Chart: "chart", Release: "alert-bridge", Namespace: "observability",
+		ValueFiles: []string{"values.yaml", "../deploy/prod.yaml"}, ValuesInline: map[string]any{"outbox": map[string]any{"kind": "sqs"}}}); err == nil {
+		t.Fatal("outbox sqs without a queue rendered")
+	}
+}
