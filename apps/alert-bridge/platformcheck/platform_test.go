@@ -1,4 +1,10 @@
-package main
+// Package platformcheck checks that the platform's Alertmanager and
+// Grafana configuration and alert-bridge's chart agree. Only tests live
+// here; they load Alertmanager's config package and render the chart with
+// Helm, so make test-alert-bridge leaves them to test-go (no -race: the
+// race build of Helm and Alertmanager's notifiers costs minutes and there
+// is no concurrency to check).
+package platformcheck
 
 import (
 	"os"
@@ -16,13 +22,16 @@ import (
 	"github.com/unsilo/unsilo/internal/verify"
 )
 
-const observability = "../../platform/observability"
+const (
+	observability = "../../../platform/observability"
+	chart         = "../chart"
+)
 
 // bridgeContainer renders the chart as Argo CD does for prod and returns
 // the alert-bridge container.
 func bridgeContainer(t *testing.T) map[string]any {
 	t.Helper()
-	objs, err := verify.RenderChart(verify.HelmSource{Chart: "chart", Release: "alert-bridge", Namespace: "observability",
+	objs, err := verify.RenderChart(verify.HelmSource{Chart: chart, Release: "alert-bridge", Namespace: "observability",
 		ValueFiles: []string{"values.yaml", "../deploy/prod.yaml"}})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +108,7 @@ func TestAlertmanagerConfigMatchesTheChart(t *testing.T) {
 	if !slices.Contains(args, "--alertmanager-token=$(ALERTMANAGER_TOKEN)") {
 		t.Errorf("the bridge does not take its token from that key: %v", args)
 	}
-	values, err := os.ReadFile("chart/values.yaml")
+	values, err := os.ReadFile(filepath.Join(chart, "values.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +180,7 @@ func TestChartOutboxKinds(t *testing.T) {
 		{"sqs", sqsValues, "Deployment", 2, []string{"--outbox=sqs", "--sqs-large-body-bucket=platform-tools-alert-bridge-bodies", "--sqs-max-message=1048576"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			objs, err := verify.RenderChart(verify.HelmSource{Chart: "chart", Release: "alert-bridge", Namespace: "observability",
+			objs, err := verify.RenderChart(verify.HelmSource{Chart: chart, Release: "alert-bridge", Namespace: "observability",
 				ValueFiles: []string{"values.yaml", "../deploy/prod.yaml"}, ValuesInline: c.inline})
 			if err != nil {
 				t.Fatal(err)
@@ -204,7 +213,7 @@ func TestChartOutboxKinds(t *testing.T) {
 			t.Fatal("no workload rendered")
 		})
 	}
-	if _, err := verify.RenderChart(verify.HelmSource{Chart: "chart", Release: "alert-bridge", Namespace: "observability",
+	if _, err := verify.RenderChart(verify.HelmSource{Chart: chart, Release: "alert-bridge", Namespace: "observability",
 		ValueFiles: []string{"values.yaml", "../deploy/prod.yaml"}, ValuesInline: map[string]any{"outbox": map[string]any{"kind": "sqs"}}}); err == nil {
 		t.Fatal("outbox sqs without a queue rendered")
 	}
