@@ -331,4 +331,3 @@ func readBody(r io.Reader, contentLength, maxBody int64) ([]byte, error) {
 		}
 	}
 }
-
