@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -75,6 +76,7 @@ func TestOf(t *testing.T) {
 		"Converse":   {"Converse needs InvokeModel on the model", "Bedrock Runtime", "ConverseStream", "ap-northeast-1", &bedrockruntime.ConverseStreamInput{ModelId: aws.String("anthropic.claude-3-haiku-20240307-v1:0")}, "bedrock:InvokeModelWithResponseStream", "arn:aws:bedrock:ap-northeast-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"},
 		"Profile":    {"an inference profile ARN is kept", "Bedrock Runtime", "Converse", "ap-northeast-1", &bedrockruntime.ConverseInput{ModelId: aws.String("arn:aws:bedrock:ap-northeast-1:1:inference-profile/apac.x")}, "bedrock:InvokeModel", "arn:aws:bedrock:ap-northeast-1:1:inference-profile/apac.x"},
 		"HeadObject": {"HeadObject is authorised as GetObject", "S3", "HeadObject", "r", &s3.HeadObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}, "s3:GetObject", "arn:aws:s3:::b/k"},
+		"SQS":        {"a queue URL names the queue, the account is the role's", "SQS", "ReceiveMessage", "ap-northeast-2", &sqs.ReceiveMessageInput{QueueUrl: aws.String("https://sqs.ap-northeast-2.amazonaws.com/123456789012/q.fifo")}, "sqs:ReceiveMessage", "arn:aws:sqs:ap-northeast-2:ACCOUNT:q.fifo"},
 		"NoInput":    {"an input naming nothing is *", "Athena", "GetQueryExecution", "r", struct{}{}, "athena:GetQueryExecution", "*"},
 	}
 	for name, tc := range cases {

@@ -184,7 +184,7 @@ func (b *builder) workloadList() []workload {
 	w := b.spec.Workloads
 	out := []workload{
 		{name: "crossplane", namespace: "crossplane-system", serviceAccount: "provider-aws", statements: b.crossplaneStatements()},
-		{name: "alert-bridge", namespace: "observability", serviceAccount: "alert-bridge"}, // an identity, no AWS access
+		{name: "alert-bridge", namespace: "observability", serviceAccount: "alert-bridge", statements: b.alertBridgeStatements()}, // alertqueue.go: nothing unless its outbox is SQS
 		// Fluent Bit ships to log-shipper over HTTP (platform/logging): an
 		// identity, no AWS access.
 		{name: "fluent-bit", namespace: "observability", serviceAccount: "fluent-bit"},

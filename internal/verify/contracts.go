@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,14 +36,47 @@ type allowance struct {
 	// configuration chooses (a model id, an index id): the role is judged
 	// on the resources it names for them, not the test's.
 	Configured []string `json:"configured"`
+	// When makes a recording apply only to XRs whose spec field has a
+	// value (alert-bridge's sqs.json only where spec.alertBridge.outbox is
+	// sqs): keyed by the recording's file name.
+	When map[string]struct {
+		Field  string `json:"field"` // dotted path in the XR, e.g. spec.alertBridge.outbox
+		Equals string `json:"equals"`
+	} `json:"when"`
+}
+
+// recording is one recorded file's calls and the XRs it applies to.
+type recording struct {
+	file         string
+	field, value string // empty field: every XR
+	calls        []awscalls.Call
+}
+
+func (r recording) appliesTo(xr *unstructured.Unstructured) bool {
+	if r.field == "" {
+		return true
+	}
+	v, _, _ := unstructured.NestedString(xr.Object, strings.Split(r.field, ".")...)
+	return v == r.value
 }
 
 type contract struct {
 	app     string
 	file    string // allowance.yaml, for findings
 	allow   allowance
-	calls   []awscalls.Call
+	records []recording
 	allowed map[string]string // lower-case action -> why
+}
+
+// callsFor is what the app calls when composed by xr.
+func (k contract) callsFor(xr *unstructured.Unstructured) []awscalls.Call {
+	var out []awscalls.Call
+	for _, r := range k.records {
+		if r.appliesTo(xr) {
+			out = append(out, r.calls...)
+		}
+	}
+	return out
 }
 
 func (k contract) configured(action string) bool {
@@ -87,7 +121,19 @@ func loadContracts(root string) ([]contract, error) {
 			if err != nil {
 				return nil, err
 			}
-			c.calls = append(c.calls, k.Calls...)
+			rec := recording{file: filepath.Base(r), calls: k.Calls}
+			if w, ok := c.allow.When[rec.file]; ok {
+				if w.Field == "" || w.Equals == "" {
+					return nil, fmt.Errorf("%s: when[%s]: field and equals say which XRs the recording applies to", c.file, rec.file)
+				}
+				rec.field, rec.value = w.Field, w.Equals
+			}
+			c.records = append(c.records, rec)
+		}
+		for name := range c.allow.When {
+			if !slices.ContainsFunc(c.records, func(r recording) bool { return r.file == name }) {
+				return nil, fmt.Errorf("%s: when names %s, which is not a recording beside it", c.file, name)
+			}
 		}
 		out = append(out, c)
 	}
@@ -130,7 +176,8 @@ func checkContracts(all []convergedXR, contracts []contract, account string) []F
 			}
 			access := iampolicy.Access{Identity: identity, Boundary: boundary}
 			granted := grantedResources(role)
-			for _, call := range k.calls {
+			calls := k.callsFor(c.xr.Unstructured)
+			for _, call := range calls {
 				if k.configured(call.Action) {
 					call.Resource = "*"
 				}
@@ -139,7 +186,7 @@ func checkContracts(all []convergedXR, contracts []contract, account string) []F
 				}
 			}
 			recorded := map[string]bool{}
-			for _, call := range k.calls {
+			for _, call := range calls {
 				recorded[strings.ToLower(call.Action)] = true
 			}
 			for _, a := range sortedActions(granted) {
