@@ -95,6 +95,9 @@ func (c *Checker) checkEnvironments(ctx context.Context, r *Report) error {
 		c.checkDeletion(r, e)
 		c.checkSecrets(r, e)
 		c.checkImages(r, e)
+		if err := c.checkReleaseArtifacts(ctx, r, e); err != nil {
+			return err
+		}
 		if err := c.checkSynced(ctx, r, e); err != nil {
 			return err
 		}

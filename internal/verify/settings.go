@@ -70,13 +70,13 @@ func (c *Checker) checkSettings(r *Report, e *environment) {
 			}
 			for _, k := range sortedKeys(want) {
 				if got, ok := s[k]; ok && got != want[k] {
-					bad(k, "%q, but DataLake %s composes %q", got, manifest.ID(u), want[k])
+					bad(k, "%q, but %s composes %q", got, manifest.ID(u), want[k])
 				}
 			}
 		case "Cluster":
 			if u.GetNamespace() == "platform" {
 				if eks := u.GetNamespace() + "-" + u.GetName() + "-eks"; s["clusterName"] != eks {
-					bad("clusterName", "%q, but the environment's Cluster %s is named %q in EKS", s["clusterName"], manifest.ID(u), eks)
+					bad("clusterName", "%q, but the environment's %s is named %q in EKS", s["clusterName"], manifest.ID(u), eks)
 				}
 			}
 		}

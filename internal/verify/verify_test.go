@@ -80,7 +80,9 @@ func TestRepoVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Teams, c.Environments = true, true
+	// The pinned release must be on main's history; HEAD is main once this
+	// tree is merged (make verify checks against main itself).
+	c.Teams, c.Environments, c.Main = true, true, "HEAD"
 	r, err := c.Run(context.Background(), ex, overlays)
 	if err != nil {
 		t.Fatal(err)
