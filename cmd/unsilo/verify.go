@@ -215,7 +215,8 @@ func (e *env) checker(cmd *cobra.Command) (*verify.Checker, error) {
 	return &verify.Checker{Root: root, Catalog: cat, Schemas: v, Policies: pol, Function: fn}, nil
 }
 
-// findingsByXR verifies the XR files and groups the findings by XR id.
+// findingsByXR verifies the XR files (and, with no args, the environments)
+// and groups the findings by file and XR id ("file|Kind/ns/name").
 func (e *env) findingsByXR(cmd *cobra.Command, args []string) (map[string][]string, error) {
 	c, err := e.checker(cmd)
 	if err != nil {
@@ -225,6 +226,13 @@ func (e *env) findingsByXR(cmd *cobra.Command, args []string) (map[string][]stri
 	if err != nil {
 		return nil, err
 	}
+	if len(args) == 0 {
+		root, err := e.repo()
+		if err != nil {
+			return nil, err
+		}
+		c.Environments, c.Main = true, mainRef(root, "")
+	}
 	rep, err := c.Run(cmd.Context(), files, nil)
 	if err != nil {
 		return nil, err
@@ -232,6 +240,8 @@ func (e *env) findingsByXR(cmd *cobra.Command, args []string) (map[string][]stri
 	out := map[string][]string{}
 	for _, f := range rep.Findings {
 		id, rest, _ := strings.Cut(f.Object, " -> ")
+		file, _, _ := strings.Cut(f.File, "@") // a release's file, at its revision
+		id = e.rel(absPath(file)) + "|" + id
 		msg := f.Reason + " [" + f.Rule + "]"
 		if f.Field != "" {
 			msg = "`" + f.Field + "`: " + msg

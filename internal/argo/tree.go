@@ -2,6 +2,7 @@ package argo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -244,4 +245,22 @@ func ClusterScoped(u *unstructured.Unstructured) bool {
 		return true
 	}
 	return false
+}
+
+// ErrNoRoot means clusters/<env> holds no root Application.
+var ErrNoRoot = errors.New("no root Application")
+
+// Environment builds clusters/<name> in the working tree (what bootstrap
+// applies and the root follows) and expands its root Application.
+func (r *Repo) Environment(ctx context.Context, name string) ([]*App, error) {
+	objs, err := Build(filepath.Join(r.Root, "clusters", name), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range objs {
+		if u.GetKind() == "Application" && u.GetName() == "root" {
+			return r.Expand(ctx, u)
+		}
+	}
+	return nil, fmt.Errorf("clusters/%s: %w", name, ErrNoRoot)
 }

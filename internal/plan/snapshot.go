@@ -19,6 +19,9 @@ type XRSnapshot struct {
 	Where     string              `json:"where"`
 	Error     string              `json:"error,omitempty"`
 	Findings  []string            `json:"findings,omitempty"`
+	// Protected: Argo CD never deletes the XR (Prune=false,Delete=false);
+	// leaving git orphans it, its AWS resources stay.
+	Protected bool                `json:"protected,omitempty"`
 	Resources map[string]Resource `json:"resources"` // by composition resource name
 }
 

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -108,26 +109,17 @@ func (c *Checker) checkEnvironments(ctx context.Context, r *Report) error {
 // expand builds clusters/<env> and follows its root Application.
 func (c *Checker) expand(ctx context.Context, r *Report, repo *argo.Repo, name string) (*environment, error) {
 	e := &environment{root: repo.Root, name: name, dir: "clusters/" + name}
-	objs, err := argo.Build(filepath.Join(c.Root, e.dir), nil, nil)
-	if err != nil {
-		r.add(Finding{File: e.dir, Object: "kustomization", Reason: err.Error(), Rule: "kustomize"})
-		return nil, nil
-	}
-	var root *unstructured.Unstructured
-	for _, u := range objs {
-		if u.GetKind() == "Application" && u.GetName() == "root" {
-			root = u
-		}
-	}
-	if root == nil {
+	apps, err := repo.Environment(ctx, name)
+	switch {
+	case errors.Is(err, argo.ErrNoRoot):
 		r.add(Finding{File: e.dir, Object: "Application/argocd/root", Rule: "release",
 			Reason: "no root Application: clusters/<env>/root.yaml is what bootstrap applies and what syncs everything else"})
 		return nil, nil
+	case err != nil && len(apps) == 0:
+		r.add(Finding{File: e.dir, Object: "kustomization", Reason: err.Error(), Rule: "kustomize"})
+		return nil, nil
 	}
-	e.apps, err = repo.Expand(ctx, root)
-	if err != nil {
-		return nil, err
-	}
+	e.apps = apps
 	for _, a := range e.apps {
 		if a.Name() == "release" && a.Parent != nil && a.Parent.Parent == nil {
 			e.release = a
