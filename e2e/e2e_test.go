@@ -176,15 +176,14 @@ func gather(t *testing.T, ctx context.Context) []object {
 		}
 	}
 	for _, x := range xrs {
-		if strings.Contains(x.where, ": ") { // synced: the world is its environment's namespace
-			env, _, _ := strings.Cut(x.where, ": ")
-			worlds[env+"/"+x.u.GetNamespace()] = append(worlds[env+"/"+x.u.GetNamespace()], *x.u)
+		if env, _, ok := strings.Cut(x.where, ": "); ok { // synced: the world is its environment
+			worlds[env] = append(worlds[env], *x.u)
 		}
 	}
 	for _, x := range xrs {
 		world := worlds[x.where]
 		if env, _, ok := strings.Cut(x.where, ": "); ok {
-			world = worlds[env+"/"+x.u.GetNamespace()]
+			world = worlds[env]
 		}
 		r, err := render.Converge(ctx, fn, render.Input{XR: x.u, Available: world})
 		if err != nil {

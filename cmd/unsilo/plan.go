@@ -135,7 +135,7 @@ type syncedXR struct {
 }
 
 // syncedXRs follows every environment's Argo CD tree and returns its XRs,
-// each with the other XRs of its namespace in that environment as its world.
+// each with every XR of that environment as its world.
 func (e *env) syncedXRs(cmd *cobra.Command) ([]syncedXR, error) {
 	root, err := e.repo()
 	if err != nil {
@@ -160,7 +160,7 @@ func (e *env) syncedXRs(cmd *cobra.Command) ([]syncedXR, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w (unsilo verify tells more)", env, err)
 		}
-		worlds := map[string][]unstructured.Unstructured{}
+		var world []unstructured.Unstructured // every XR of the environment, as required resources
 		var xrs []syncedXR
 		for _, a := range apps {
 			for _, u := range a.Objects {
@@ -171,11 +171,11 @@ func (e *env) syncedXRs(cmd *cobra.Command) ([]syncedXR, error) {
 				opts := u.GetAnnotations()["argocd.argoproj.io/sync-options"]
 				xrs = append(xrs, syncedXR{env: env, file: file, group: env + "/" + filepath.Dir(file), u: u,
 					protected: strings.Contains(opts, "Prune=false") && strings.Contains(opts, "Delete=false")})
-				worlds[u.GetNamespace()] = append(worlds[u.GetNamespace()], *u)
+				world = append(world, *u)
 			}
 		}
 		for i := range xrs {
-			xrs[i].world = worlds[xrs[i].u.GetNamespace()]
+			xrs[i].world = world
 		}
 		out = append(out, xrs...)
 	}

@@ -58,6 +58,7 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	b.addons()
 	b.access()
 	b.workloads()
+	b.externalSecrets()
 	if err := b.kubeconfig(); err != nil {
 		return nil, err
 	}

@@ -253,7 +253,14 @@ var ErrNoRoot = errors.New("no root Application")
 // Environment builds clusters/<name> in the working tree (what bootstrap
 // applies and the root follows) and expands its root Application.
 func (r *Repo) Environment(ctx context.Context, name string) ([]*App, error) {
-	objs, err := Build(filepath.Join(r.Root, "clusters", name), nil, nil)
+	return r.Tree(ctx, filepath.Join("clusters", name))
+}
+
+// Tree builds dir (repo-relative) in the working tree and expands the root
+// Application it holds: an environment's cluster (clusters/<env>) or its
+// management cluster (clusters/<env>/management).
+func (r *Repo) Tree(ctx context.Context, dir string) ([]*App, error) {
+	objs, err := Build(filepath.Join(r.Root, dir), nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -262,5 +269,15 @@ func (r *Repo) Environment(ctx context.Context, name string) ([]*App, error) {
 			return r.Expand(ctx, u)
 		}
 	}
-	return nil, fmt.Errorf("clusters/%s: %w", name, ErrNoRoot)
+	return nil, fmt.Errorf("%s: %w", dir, ErrNoRoot)
+}
+
+// Trees lists the roots of environment name: its cluster and, when the
+// repo has one, its management cluster.
+func Trees(root, name string) []string {
+	out := []string{filepath.Join("clusters", name)}
+	if IsKustomization(filepath.Join(root, "clusters", name, "management")) {
+		out = append(out, filepath.Join("clusters", name, "management"))
+	}
+	return out
 }

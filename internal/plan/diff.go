@@ -31,9 +31,9 @@ type XRDiff struct {
 	ID, Group, Status string // Status: added, removed, orphaned, changed
 	// Unprotected: the change drops the XR's deletion protection.
 	Unprotected bool
-	Changes           []Change
-	Findings          []string
-	Error             string
+	Changes     []Change
+	Findings    []string
+	Error       string
 }
 
 // Diff compares two snapshots, XR by XR.

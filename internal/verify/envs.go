@@ -81,12 +81,25 @@ func (c *Checker) checkEnvironments(ctx context.Context, r *Report) error {
 	defer repo.Close()
 	c.repo = repo
 	for _, name := range envs {
-		e, err := c.expand(ctx, r, repo, name)
+		for _, dir := range argo.Trees(c.Root, name) {
+			if err := c.checkTree(ctx, r, repo, name, filepath.ToSlash(dir)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkTree checks one cluster of environment name: dir is its root's
+// folder (clusters/<env>, or clusters/<env>/management).
+func (c *Checker) checkTree(ctx context.Context, r *Report, repo *argo.Repo, name, dir string) error {
+	{
+		e, err := c.expand(ctx, r, repo, name, dir)
 		if err != nil {
 			return err
 		}
 		if e == nil {
-			continue
+			return nil
 		}
 		r.Environments++
 		c.checkRelease(ctx, r, repo, e)
@@ -107,9 +120,9 @@ func (c *Checker) checkEnvironments(ctx context.Context, r *Report) error {
 }
 
 // expand builds clusters/<env> and follows its root Application.
-func (c *Checker) expand(ctx context.Context, r *Report, repo *argo.Repo, name string) (*environment, error) {
-	e := &environment{root: repo.Root, name: name, dir: "clusters/" + name}
-	apps, err := repo.Environment(ctx, name)
+func (c *Checker) expand(ctx context.Context, r *Report, repo *argo.Repo, name, dir string) (*environment, error) {
+	e := &environment{root: repo.Root, name: name, dir: dir}
+	apps, err := repo.Tree(ctx, dir)
 	switch {
 	case errors.Is(err, argo.ErrNoRoot):
 		r.add(Finding{File: e.dir, Object: "Application/argocd/root", Rule: "release",
@@ -134,13 +147,13 @@ func settingsOf(e *environment) (map[string]string, string) {
 	if e.release == nil || e.release.Dir == "" {
 		return nil, ""
 	}
-	path := filepath.Join(e.release.Dir, e.dir, "settings", "settings.yaml")
-	objs, err := manifest.ReadFile(path)
+	rel := "clusters/" + e.name + "/settings/settings.yaml"
+	objs, err := manifest.ReadFile(filepath.Join(e.release.Dir, rel))
 	if err != nil || len(objs) == 0 {
 		return nil, ""
 	}
 	data, _, _ := unstructured.NestedStringMap(objs[0].Object, "data")
-	return data, e.at(e.release, e.dir+"/settings/settings.yaml")
+	return data, e.at(e.release, rel)
 }
 
 // synced lists every object the environment's Applications apply, with the
@@ -164,7 +177,10 @@ func (e *environment) synced() []syncedObject {
 // (schema, policies), renders its XRs with the rest of their namespace as
 // their world, and enforces team.yaml on the teams' Applications.
 func (c *Checker) checkSynced(ctx context.Context, r *Report, e *environment) error {
-	worlds := map[string][]unstructured.Unstructured{}
+	// The world of every XR is every XR of the environment: a required
+	// resource is looked up by namespace and name (a KnowledgeBase finds
+	// the platform's Cluster, a WebPortal its Network).
+	var world []unstructured.Unstructured
 	byNS := map[string][]manifest.Object{}
 	var nsOrder []string
 	for _, s := range e.synced() {
@@ -181,15 +197,15 @@ func (c *Checker) checkSynced(ctx context.Context, r *Report, e *environment) er
 			nsOrder = append(nsOrder, ns)
 		}
 		byNS[ns] = append(byNS[ns], manifest.Object{File: where, Line: line, Unstructured: s.u})
-		worlds[ns] = append(worlds[ns], *s.u)
+		world = append(world, *s.u)
 		if env, _, _ := unstructured.NestedString(s.u.Object, "spec", "environment"); env != e.name {
 			r.add(Finding{File: where, Line: line, Object: manifest.ID(s.u), Field: "spec.environment", Rule: "environment",
-				Reason: fmt.Sprintf("%q, but Application %s syncs it to the %s cluster; a claim belongs in the folder of its environment", env, s.app.Name(), e.name)})
+				Reason: fmt.Sprintf("%q, but Application %s syncs it to a cluster of %s (%s); a claim belongs in the folder of its environment", env, s.app.Name(), e.name, e.dir)})
 		}
 	}
 	sort.Strings(nsOrder)
 	for _, ns := range nsOrder {
-		if err := c.verifyObjects(ctx, r, byNS[ns], worlds[ns], &claimed{by: map[string]string{}}, e); err != nil {
+		if err := c.verifyObjects(ctx, r, byNS[ns], world, &claimed{by: map[string]string{}}, e); err != nil {
 			return err
 		}
 	}

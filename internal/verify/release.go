@@ -23,15 +23,15 @@ func (c *Checker) checkRelease(ctx context.Context, r *Report, repo *argo.Repo, 
 	root := e.apps[0]
 	if root.Revision != "main" || root.Path != e.dir {
 		r.add(Finding{File: e.dir + "/root.yaml", Object: manifest.ID(root.Object), Field: "spec.source", Rule: "release",
-			Reason: fmt.Sprintf("the root syncs %s at %q; it must follow main at %s so that a promotion (a change of release.yaml on main) reaches the cluster", root.Path, root.Revision, e.dir)})
+			Reason: fmt.Sprintf("the root syncs %s at %q; it must follow main at %s so that a promotion (a change of release/release.yaml on main) reaches the cluster", root.Path, root.Revision, e.dir)})
 	}
 	if e.release == nil {
 		r.add(Finding{File: e.dir, Object: "Application/argocd/release", Rule: "release",
-			Reason: "the root syncs no Application named release: " + e.dir + "/release.yaml names the revision the environment runs"})
+			Reason: "the root syncs no Application named release: " + e.dir + "/release/release.yaml names the revision the environment runs"})
 		return
 	}
 	rel := e.release
-	relFile := e.dir + "/release.yaml"
+	relFile := "clusters/" + e.name + "/release/release.yaml"
 	if rel.Err == nil && rel.Revision != "main" {
 		switch {
 		case !commitish.MatchString(rel.Revision):
@@ -50,7 +50,7 @@ func (c *Checker) checkRelease(ctx context.Context, r *Report, repo *argo.Repo, 
 			}
 		}
 	}
-	if len(e.apps) > 1 && e.release.Path != e.dir+"/apps" {
+	if e.release.Path != e.dir+"/apps" {
 		r.add(Finding{File: relFile, Object: manifest.ID(rel.Object), Field: "spec.source.path", Rule: "release",
 			Reason: fmt.Sprintf("syncs %s; the environment's Applications are %s/apps", rel.Path, e.dir)})
 	}

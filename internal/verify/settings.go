@@ -26,7 +26,7 @@ var settingsKeys = []string{"environment", "accountId", "region", "domain", "clu
 // EKS name of its Cluster.
 func (c *Checker) checkSettings(r *Report, e *environment) {
 	if e.settings == nil {
-		r.add(Finding{File: e.dir + "/settings/settings.yaml", Object: "ConfigMap/settings", Rule: "settings",
+		r.add(Finding{File: "clusters/" + e.name + "/settings/settings.yaml", Object: "ConfigMap/settings", Rule: "settings",
 			Reason: "missing at the release: every environment has one settings file (account, region, domain, lake) that its claims and values read"})
 		return
 	}
@@ -40,7 +40,7 @@ func (c *Checker) checkSettings(r *Report, e *environment) {
 		}
 	}
 	if s["environment"] != "" && s["environment"] != e.name {
-		bad("environment", "%q in %s: the settings of an environment name it", s["environment"], e.dir)
+		bad("environment", "%q in clusters/%s: the settings of an environment name it", s["environment"], e.name)
 	}
 	if a := s["accountId"]; a != "" && !accountRE.MatchString(a) {
 		bad("accountId", "%q is not a 12-digit AWS account id", a)

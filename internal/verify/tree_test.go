@@ -50,7 +50,7 @@ func fixture(t *testing.T, atRelease, atHead func(dir string)) (string, string) 
 	run("add", "-A")
 	run("commit", "-q", "-m", "release")
 	rel := run("rev-parse", "HEAD")
-	edit(t, dir, "clusters/prod/release.yaml", func(s string) string { return pinRE(s, rel) })
+	edit(t, dir, "clusters/prod/release/release.yaml", func(s string) string { return pinRE(s, rel) })
 	run("add", "-A")
 	run("commit", "-q", "-m", "promote")
 	if atHead != nil {
@@ -136,7 +136,7 @@ func TestDeliveryFindings(t *testing.T) {
 				replace(t, d, "platform/argocd/kustomization.yaml", "  - ../n8n/apps\n", "")
 				replace(t, d, "platform/argocd/kustomization.yaml", "  - ../secrets/apps\n", "  - ../secrets/apps\n  - ../../apps/rag-api/deploy/extra.yaml\n")
 			},
-			want: []string{"clusters/prod/release.yaml: Application/argocd/release: Argo CD cannot build root > release", "[argocd-source]"},
+			want: []string{"clusters/prod/release/release.yaml: Application/argocd/release: Argo CD cannot build root > release", "[argocd-source]"},
 		},
 		"ChildFollowsMain": {
 			reason: "a child Application of this repository without the follows label syncs main in prod",

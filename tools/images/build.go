@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/google/ko/pkg/build"
+)
+
+// crossCC is the C compiler (and C++ for DuckDB) for a cgo build on each
+// platform; Debian's gcc-aarch64-linux-gnu and g++-aarch64-linux-gnu.
+var crossCC = map[string][2]string{
+	"amd64": {"gcc", "g++"},
+	"arm64": {"aarch64-linux-gnu-gcc", "aarch64-linux-gnu-g++"},
+}
+
+// cgo programs: DuckDB is C++, so log-shipper links it and libc statically
+// (netgo and osusergo keep DNS and user lookups in Go) and runs on the
+// empty base too; built once per platform with that platform's compiler.
+var cgo = map[string]bool{"apps/log-shipper": true}
+
+// base is an empty image per platform that runs as nonroot: static Go
+// binaries need nothing else, and nothing has to be pulled.
+func base(platforms []v1.Platform) build.GetBase {
+	return func(context.Context, string) (name.Reference, build.Result, error) {
+		var adds []mutate.IndexAddendum
+		for _, p := range platforms {
+			img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{
+				OS: p.OS, Architecture: p.Architecture,
+				Config: v1.Config{User: "65532:65532", Env: []string{"SSL_CERT_DIR=/etc/ssl/certs"}},
+			})
+			if err != nil {
+				return nil, nil, err
+			}
+			pl := p
+			adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &pl}})
+		}
+		idx := mutate.IndexMediaType(mutate.AppendManifests(empty.Index, adds...), types.OCIImageIndex)
+		ref, err := name.ParseReference("scratch.invalid/empty:latest")
+		return ref, idx, err
+	}
+}
+
+func builder(ctx context.Context, root, version string, platforms []v1.Platform, env []string) (build.Interface, error) {
+	var ps []string
+	for _, p := range platforms {
+		ps = append(ps, p.OS+"/"+p.Architecture)
+	}
+	cfg := build.Config{}
+	if env != nil {
+		cfg = build.Config{ID: "cgo", Env: env, Flags: build.FlagArray{"-tags=netgo,osusergo"},
+			Ldflags: build.StringArray{"-s", "-w", "-linkmode=external", "-extldflags=-static"}}
+	}
+	return build.NewGo(ctx, root,
+		build.WithBaseImages(base(platforms)),
+		build.WithPlatforms(ps...),
+		build.WithDisabledSBOM(),
+		build.WithTrimpath(true),
+		build.WithDefaultLdflags([]string{"-s", "-w"}),
+		build.WithLabel("org.opencontainers.image.version", version),
+		build.WithLabel("org.opencontainers.image.source", "https://github.com/unsilo/unsilo"),
+		build.WithConfig(map[string]build.Config{"github.com/unsilo/unsilo/apps/log-shipper": cfg}),
+	)
+}
+
+// buildOne builds one program for every platform into an image index.
+func buildOne(ctx context.Context, root, path, version string, platforms []v1.Platform) (v1.ImageIndex, error) {
+	if !cgo[clean(path)] {
+		b, err := builder(ctx, root, version, platforms, nil)
+		if err != nil {
+			return nil, fmt.Errorf("ko: %w", err)
+		}
+		return buildIndex(ctx, b, path)
+	}
+	var adds []mutate.IndexAddendum
+	for _, p := range platforms {
+		cc, ok := crossCC[p.Architecture]
+		if !ok {
+			return nil, fmt.Errorf("%s: no C compiler known for %s", path, p.Architecture)
+		}
+		b, err := builder(ctx, root, version, []v1.Platform{p}, []string{"CGO_ENABLED=1", "CC=" + cc[0], "CXX=" + cc[1]})
+		if err != nil {
+			return nil, fmt.Errorf("ko: %w", err)
+		}
+		idx, err := buildIndex(ctx, b, path)
+		if err != nil {
+			return nil, fmt.Errorf("%s for %s/%s: %w", path, p.OS, p.Architecture, err)
+		}
+		img, err := forPlatform(idx, p)
+		if err != nil {
+			return nil, err
+		}
+		pl := p
+		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &pl}})
+	}
+	return mutate.IndexMediaType(mutate.AppendManifests(empty.Index, adds...), types.OCIImageIndex), nil
+}
+
+func buildIndex(ctx context.Context, b build.Interface, path string) (v1.ImageIndex, error) {
+	ip, err := b.QualifyImport(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	res, err := b.Build(ctx, ip)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", path, err)
+	}
+	idx, ok := res.(v1.ImageIndex)
+	if !ok {
+		return nil, fmt.Errorf("%s: ko built a single image, want an index", path)
+	}
+	return idx, nil
+}
+
+// forPlatform picks one platform's image out of an index.
+func forPlatform(idx v1.ImageIndex, p v1.Platform) (v1.Image, error) {
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range m.Manifests {
+		if d.Platform != nil && d.Platform.OS == p.OS && d.Platform.Architecture == p.Architecture {
+			return idx.Image(d.Digest)
+		}
+	}
+	return nil, fmt.Errorf("no %s/%s image in the index", p.OS, p.Architecture)
+}
+
+func parsePlatforms(s string) ([]v1.Platform, error) {
+	var out []v1.Platform
+	for _, f := range strings.Split(s, ",") {
+		p, err := v1.ParsePlatform(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *p)
+	}
+	return out, nil
+}
+
+func run(ctx context.Context, o options, paths []string) error {
+	if len(paths) == 0 {
+		return fmt.Errorf("usage: images [flags] ./apps/rag-api ./functions ...")
+	}
+	platforms, err := parsePlatforms(o.platforms)
+	if err != nil {
+		return err
+	}
+	var lp layout.Path
+	if o.out != "" {
+		if lp, err = layout.Write(o.out, empty.Index); err != nil {
+			return err
+		}
+	}
+	for _, p := range paths {
+		tag := o.tags[clean(p)]
+		if tag == "" {
+			tag = o.version
+		}
+		short := imageName(p)
+		ref, err := reference(o.repo + "/" + short + ":" + tag)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if o.push && !(o.skipFunction && short == "function-unsilo") {
+			if ok, err := present(ref); err != nil {
+				return err
+			} else if ok {
+				fmt.Printf("%s %s (already published)\n", p, ref)
+				continue
+			}
+		}
+		idx, err := buildOne(ctx, o.root, p, tag, platforms)
+		if err != nil {
+			return err
+		}
+		d, err := idx.Digest()
+		if err != nil {
+			return err
+		}
+		if o.out != "" {
+			if err := lp.AppendIndex(idx, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": ref.String()})); err != nil {
+				return fmt.Errorf("write %s to %s: %w", p, o.out, err)
+			}
+		}
+		if o.tarballs != "" && short == "function-unsilo" {
+			if err := os.MkdirAll(o.tarballs, 0o755); err != nil {
+				return err
+			}
+			for _, pl := range platforms {
+				img, err := forPlatform(idx, pl)
+				if err != nil {
+					return err
+				}
+				file := filepath.Join(o.tarballs, short+"-"+pl.Architecture+".tar")
+				if err := tarball.WriteToFile(file, ref.Context().Tag(tag), img); err != nil {
+					return fmt.Errorf("%s: %w", file, err)
+				}
+			}
+		}
+		if o.push && !(o.skipFunction && short == "function-unsilo") {
+			if err := pushIndex(ref, idx); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("%s %s@%s\n", p, ref, d)
+	}
+	return nil
+}
