@@ -217,7 +217,7 @@ func TestDeliveryFindings(t *testing.T) {
 			atHead: func(t *testing.T, d string) {
 				replace(t, d, "platform/argocd/apps.yaml", "  name: platform-infra\n  namespace: argocd\n  labels:\n    platform.unsilo.dev/follows: release\n  annotations:\n    argocd.argoproj.io/sync-wave: \"-30\"", "  name: platform-infra\n  namespace: argocd\n  labels:\n    platform.unsilo.dev/follows: release\n  annotations:\n    argocd.argoproj.io/sync-wave: \"-45\"")
 			},
-			want: []string{"clusters/dev/infra/network.yaml:2: Network/platform/dev: metadata.annotations[argocd.argoproj.io/sync-wave]: root > release > platform-infra applies it at 0/0/-45/0, before root > release > platform-apis defines Network.platform.unsilo.dev at 0/0/-40/0", "[sync-wave-order]"},
+			want: []string{"clusters/dev/infra/datalake.yaml:4: DataLake/platform/lake: metadata.annotations[argocd.argoproj.io/sync-wave]: root > release > platform-infra applies it at 0/0/-45/0, before root > release > platform-apis defines DataLake.platform.unsilo.dev at 0/0/-40/0", "[sync-wave-order]"},
 		},
 		"SettingsDisagree": {
 			reason: "the settings name another account, and a claim hard-codes one",
