@@ -6,13 +6,16 @@
 # the active workflows. Tested against a real n8n by platform/n8n's test.
 set -eu
 dir=${1:-/workflows}
-found=0
+ids=""
 for f in "$dir"/*.json; do
   [ -e "$f" ] || continue
-  found=1
   id=$(node -e 'const w = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); if (!w.id) { console.error(process.argv[1] + ": no id: every workflow in git needs a stable id"); process.exit(1) } process.stdout.write(w.id)' "$f")
-  n8n import:workflow --input="$f"
-  n8n update:workflow --id="$id" --active=true
-  echo "delivered workflow $id from $f"
+  ids="$ids $id:$f"
 done
-[ "$found" = 1 ] || { echo "no workflows in $dir" >&2; exit 1; }
+[ -n "$ids" ] || { echo "no workflows in $dir" >&2; exit 1; }
+# One workflow per file (--separate), upserted by id.
+n8n import:workflow --separate --input="$dir"
+for e in $ids; do
+  n8n update:workflow --id="${e%%:*}" --active=true
+  echo "delivered workflow ${e%%:*} from ${e#*:}"
+done
