@@ -131,7 +131,7 @@ test-results:
 
 # Unit, policy (Rego via OPA), golden and schema tests.
 test-go: tool-gotestsum
-	$(call gotestsum,go) -count=1 ./...
+	$(call gotestsum,go) -count=1 -timeout 30m ./...
 
 # The real `crossplane render` against the real function binary, compared
 # with the in-process render on every example.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -81,6 +82,9 @@ func (c *Checker) checkEnvironments(ctx context.Context, r *Report) error {
 	defer repo.Close()
 	c.repo = repo
 	for _, name := range envs {
+		if len(c.Only) > 0 && !slices.Contains(c.Only, name) {
+			continue
+		}
 		for _, dir := range argo.Trees(c.Root, name) {
 			if err := c.checkTree(ctx, r, repo, name, filepath.ToSlash(dir)); err != nil {
 				return err
@@ -188,8 +192,10 @@ func (c *Checker) checkSynced(ctx context.Context, r *Report, e *environment) er
 		where := e.where(s.app, s.u)
 		line := lineOf(s.app, s.u)
 		if !c.Catalog.IsXR(s.u) {
-			c.checkSchema(r, where, line, s.u)
-			c.checkPolicy(ctx, r, where, line, s.u)
+			if !c.Quick {
+				c.checkSchema(r, where, line, s.u)
+				c.checkPolicy(ctx, r, where, line, s.u)
+			}
 			continue
 		}
 		ns := s.u.GetNamespace()

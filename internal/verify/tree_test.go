@@ -94,10 +94,10 @@ func replace(t *testing.T, dir, file, old, new string) {
 
 // verifyTree runs verify on a fixture as `unsilo verify` does, with the
 // schemas, policies and function of base.
-func verifyTree(t *testing.T, base *Checker, root string, quick bool) []string {
+func verifyTree(t *testing.T, base *Checker, root string, quick bool, only ...string) []string {
 	t.Helper()
 	c := *base
-	c.Root, c.Teams, c.Environments, c.Quick = root, true, true, quick
+	c.Root, c.Teams, c.Environments, c.Quick, c.Only = root, true, true, quick, only
 	overlays, err := Overlays(filepath.Join(root, "clusters"), filepath.Join(root, "platform"), filepath.Join(root, "teams"))
 	if err != nil {
 		t.Fatal(err)
@@ -118,8 +118,10 @@ func TestDeliveryFindings(t *testing.T) {
 		atRelease func(t *testing.T, dir string)
 		atHead    func(t *testing.T, dir string)
 		want      []string
+		env       string // the environment the case is about; dev when empty
 	}{
-		"Clean": {reason: "the tree as committed, released and promoted"},
+		"Clean":     {reason: "the tree as committed, released and promoted: dev", env: "dev"},
+		"CleanProd": {reason: "the tree as committed, released and promoted: prod at its pin", env: "prod"},
 		"ChartVersionRewritten": {
 			reason: "a replacement that writes the release's commit into every Application rewrites remote chart versions",
 			atHead: func(t *testing.T, d string) {
@@ -128,6 +130,7 @@ func TestDeliveryFindings(t *testing.T) {
 			want: []string{"platform/observability/apps/kube-prometheus-stack.yaml: Application/argocd/platform-observability-stack: spec.source.targetRevision: chart kube-prometheus-stack at \"", "want a chart version, not a git commit", "[chart-version]"},
 		},
 		"PathMissingAtRelease": {
+			env:    "prod",
 			reason: "prod's Applications name paths of the release commit, not of main",
 			atRelease: func(t *testing.T, d string) {
 				if err := os.RemoveAll(filepath.Join(d, "platform/n8n")); err != nil {
@@ -139,6 +142,7 @@ func TestDeliveryFindings(t *testing.T) {
 			want: []string{"clusters/prod/release/release.yaml: Application/argocd/release: Argo CD cannot build root > release", "[argocd-source]"},
 		},
 		"ChildFollowsMain": {
+			env:    "prod",
 			reason: "a child Application of this repository without the follows label syncs main in prod",
 			atRelease: func(t *testing.T, d string) {
 				replace(t, d, "apps/rag-api/deploy/application.yaml", "  labels:\n    platform.unsilo.dev/follows: release\n", "")
@@ -146,6 +150,7 @@ func TestDeliveryFindings(t *testing.T) {
 			want: []string{"Application/argocd/app-rag-api: spec.source.targetRevision: syncs this repository at \"main\", not at the release", "[release-follows]"},
 		},
 		"RootPinned": {
+			env:    "prod",
 			reason: "a root that follows the pin can never see a promotion",
 			atHead: func(t *testing.T, d string) {
 				replace(t, d, "clusters/prod/root.yaml", "targetRevision: main", "targetRevision: HEAD~1")
@@ -157,7 +162,7 @@ func TestDeliveryFindings(t *testing.T) {
 			atHead: func(t *testing.T, d string) {
 				replace(t, d, "teams/marketing/dev/www.yaml", "environment: dev", "environment: prod")
 			},
-			want: []string{"teams/marketing/dev/www.yaml:2: StaticSite/marketing/www: spec.environment: \"prod\", but Application team-marketing syncs it to the dev cluster", "[environment]"},
+			want: []string{"teams/marketing/dev/www.yaml:2: StaticSite/marketing/www: spec.environment: \"prod\", but Application team-marketing syncs it to a cluster of dev (clusters/dev)", "[environment]"},
 		},
 		"TeamNamespaceNotFolder": {
 			reason: "team.yaml cannot move a team into another namespace",
@@ -202,8 +207,8 @@ func TestDeliveryFindings(t *testing.T) {
 			reason: "XRs that Argo CD may delete, and an Application that cascades",
 			atHead: func(t *testing.T, d string) {
 				replace(t, d, "clusters/dev/infra/kustomization.yaml", "commonAnnotations:\n  argocd.argoproj.io/sync-options: Prune=false,Delete=false\n", "")
-				replace(t, d, "platform/argocd/apps.yaml", "  name: platform-infra\n  namespace: argocd\n", "  name: platform-infra\n  namespace: argocd\n  finalizers: [resources-finalizer.argocd.argoproj.io]\n")
-				replace(t, d, "platform/argocd/apps.yaml", "preserveResourcesOnDeletion: true", "preserveResourcesOnDeletion: false")
+				replace(t, d, "platform/argocd/infra.yaml", "  name: platform-infra\n  namespace: argocd\n", "  name: platform-infra\n  namespace: argocd\n  finalizers: [resources-finalizer.argocd.argoproj.io]\n")
+				replace(t, d, "platform/argocd/teams.yaml", "preserveResourcesOnDeletion: true", "preserveResourcesOnDeletion: false")
 			},
 			want: []string{
 				"clusters/dev/infra/datalake.yaml:4: DataLake/platform/lake: metadata.annotations[argocd.argoproj.io/sync-options]: deleting an XR deletes the AWS resources it composed, and nothing stops Argo CD (Application platform-infra) from deleting it when it leaves git; add Prune=false,Delete=false [deletion-protection]",
@@ -215,7 +220,7 @@ func TestDeliveryFindings(t *testing.T) {
 		"WaveBeforeAPIs": {
 			reason: "XRs synced before the XRDs that define them fail every sync",
 			atHead: func(t *testing.T, d string) {
-				replace(t, d, "platform/argocd/apps.yaml", "  name: platform-infra\n  namespace: argocd\n  labels:\n    platform.unsilo.dev/follows: release\n  annotations:\n    argocd.argoproj.io/sync-wave: \"-30\"", "  name: platform-infra\n  namespace: argocd\n  labels:\n    platform.unsilo.dev/follows: release\n  annotations:\n    argocd.argoproj.io/sync-wave: \"-45\"")
+				replace(t, d, "platform/argocd/infra.yaml", "  name: platform-infra\n  namespace: argocd\n  labels:\n    platform.unsilo.dev/follows: release\n  annotations:\n    argocd.argoproj.io/sync-wave: \"-30\"", "  name: platform-infra\n  namespace: argocd\n  labels:\n    platform.unsilo.dev/follows: release\n  annotations:\n    argocd.argoproj.io/sync-wave: \"-45\"")
 			},
 			want: []string{"clusters/dev/infra/datalake.yaml:4: DataLake/platform/lake: metadata.annotations[argocd.argoproj.io/sync-wave]: root > release > platform-infra applies it at 0/0/-45/0, before root > release > platform-apis defines DataLake.platform.unsilo.dev at 0/0/-40/0", "[sync-wave-order]"},
 		},
@@ -241,6 +246,17 @@ func TestDeliveryFindings(t *testing.T) {
 			},
 			want: []string{"apps/rag-api/chart: Deployment/knowledge/rag-api: spec.template.spec.containers[0].image: ghcr.io/unsilo/rag-api:latest can change under the same name", "[image-ref]"},
 		},
+		"ManagementWithoutRole": {
+			reason: "the management cluster's Crossplane assumes the role the settings name; without it nothing authenticates",
+			atHead: func(t *testing.T, d string) {
+				edit(t, d, "clusters/dev/settings/settings.yaml", func(s string) string {
+					i := strings.Index(s, "  managementRoleArn: ")
+					j := i + strings.Index(s[i:], "\n") + 1
+					return s[:i] + s[j:]
+				})
+			},
+			want: []string{"clusters/dev/release/release.yaml: Application/argocd/release: Argo CD cannot build root > release: kustomize build", "clusters/dev/management/apps", "[argocd-source]"},
+		},
 		"GovernanceStale": {
 			reason: "platform/teams must be regenerated after team.yaml changes",
 			atHead: func(t *testing.T, d string) {
@@ -260,7 +276,11 @@ func TestDeliveryFindings(t *testing.T) {
 				atHead = func(d string) { tc.atHead(t, d) }
 			}
 			root, _ := fixture(t, atRel, atHead)
-			got := strings.Join(verifyTree(t, base, root, true), "\n")
+			env := tc.env
+			if env == "" {
+				env = "dev"
+			}
+			got := strings.Join(verifyTree(t, base, root, true, env), "\n")
 			if len(tc.want) == 0 && got != "" {
 				t.Fatalf("%s: want no findings, got:\n%s", tc.reason, got)
 			}

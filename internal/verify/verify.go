@@ -29,9 +29,13 @@ type Checker struct {
 	// Main is the ref a pinned release must be on the history of; empty
 	// means main.
 	Main string
-	// Quick skips rendering XRs and computing artifact tags: for tests of
-	// the delivery structure, which need neither.
-	Quick    bool
+	// Quick skips rendering XRs, computing artifact tags and the schema and
+	// policy checks of what environments sync: for tests of the delivery
+	// structure, which need none of them.
+	Quick bool
+	// Only limits the environment checks to these environments (all when
+	// empty).
+	Only     []string
 	Catalog  *catalog.Catalog
 	Schemas  *schema.Validator
 	Policies *policy.Engine
