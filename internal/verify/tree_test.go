@@ -59,6 +59,22 @@ func fixture(t *testing.T, atRelease, atHead func(dir string)) (string, string) 
 	return dir, rel
 }
 
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	b, err := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, b)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func write(t *testing.T, dir, file, s string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func pinRE(s, rel string) string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
@@ -94,10 +110,11 @@ func replace(t *testing.T, dir, file, old, new string) {
 
 // verifyTree runs verify on a fixture as `unsilo verify` does, with the
 // schemas, policies and function of base.
-func verifyTree(t *testing.T, base *Checker, root string, quick bool, only ...string) []string {
+func verifyTree(t *testing.T, base *Checker, root string, full bool, only ...string) []string {
 	t.Helper()
 	c := *base
-	c.Root, c.Teams, c.Environments, c.Quick, c.Only = root, true, true, quick, only
+	c.Root, c.Teams, c.Environments, c.Only = root, true, true, only
+	c.Quick, c.NoArtifacts = !full, !full
 	overlays, err := Overlays(filepath.Join(root, "clusters"), filepath.Join(root, "platform"), filepath.Join(root, "teams"))
 	if err != nil {
 		t.Fatal(err)
@@ -119,6 +136,7 @@ func TestDeliveryFindings(t *testing.T) {
 		atHead    func(t *testing.T, dir string)
 		want      []string
 		env       string // the environment the case is about; dev when empty
+		full      bool   // render XRs and compute artifact tags too
 	}{
 		"Clean":     {reason: "the tree as committed, released and promoted: dev", env: "dev"},
 		"CleanProd": {reason: "the tree as committed, released and promoted: prod at its pin", env: "prod"},
@@ -257,6 +275,37 @@ func TestDeliveryFindings(t *testing.T) {
 			},
 			want: []string{"clusters/dev/release/release.yaml: Application/argocd/release: Argo CD cannot build root > release: kustomize build", "clusters/dev/management/apps", "[argocd-source]"},
 		},
+		"PinNotOnMain": {
+			reason: "a release is a commit that merged; a branch's commit can vanish",
+			env:    "prod",
+			atHead: func(t *testing.T, d string) {
+				git(t, d, "checkout", "-q", "-b", "side")
+				write(t, d, "side.txt", "x")
+				git(t, d, "add", "-A")
+				git(t, d, "commit", "-q", "-m", "side")
+				side := git(t, d, "rev-parse", "HEAD")
+				git(t, d, "checkout", "-q", "main")
+				edit(t, d, "clusters/prod/release/release.yaml", func(s string) string { return pinRE(s, side) })
+			},
+			want: []string{"clusters/prod/release/release.yaml: Application/argocd/release: spec.source.targetRevision: commit", "is not on main's history", "[release]"},
+		},
+		"BucketWithoutEnvironment": {
+			reason: "an S3 name is global: dev's copy of a claim must not take prod's",
+			full:   true,
+			atHead: func(t *testing.T, d string) {
+				replace(t, d, "teams/marketing/dev/www.yaml", "  bucketName: unsilo-www-dev\n", "")
+			},
+			want: []string{"teams/marketing/dev/www.yaml:2: StaticSite/marketing/www -> bucket: bucket name: S3 bucket \"marketing-www-site\" is a name unique across every AWS account and does not carry the environment dev", "[global-name]"},
+		},
+		"ReleaseRunsOtherCode": {
+			reason: "at a pinned release the images must be that commit's own code",
+			env:    "prod",
+			full:   true,
+			atRelease: func(t *testing.T, d string) {
+				replace(t, d, "functions/main.go", "package main", "package main\n\n// changed after the artifacts were written")
+			},
+			want: []string{"platform/artifacts/artifacts.yaml@", "data.function: function-unsilo names", "but the code at the release builds", "[image-ref]"},
+		},
 		"GovernanceStale": {
 			reason: "platform/teams must be regenerated after team.yaml changes",
 			atHead: func(t *testing.T, d string) {
@@ -280,7 +329,7 @@ func TestDeliveryFindings(t *testing.T) {
 			if env == "" {
 				env = "dev"
 			}
-			got := strings.Join(verifyTree(t, base, root, true, env), "\n")
+			got := strings.Join(verifyTree(t, base, root, tc.full, env), "\n")
 			if len(tc.want) == 0 && got != "" {
 				t.Fatalf("%s: want no findings, got:\n%s", tc.reason, got)
 			}

@@ -29,10 +29,11 @@ type Checker struct {
 	// Main is the ref a pinned release must be on the history of; empty
 	// means main.
 	Main string
-	// Quick skips rendering XRs, computing artifact tags and the schema and
-	// policy checks of what environments sync: for tests of the delivery
-	// structure, which need none of them.
+	// Quick skips rendering XRs and the schema and policy checks of what
+	// environments sync: for tests of the delivery structure.
 	Quick bool
+	// NoArtifacts skips computing the tags of a pinned release's code.
+	NoArtifacts bool
 	// Only limits the environment checks to these environments (all when
 	// empty).
 	Only     []string

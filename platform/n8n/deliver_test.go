@@ -37,6 +37,7 @@ func TestDeliverWorkflows(t *testing.T) {
 		"N8N_HOST=127.0.0.1", "N8N_PROTOCOL=http", fmt.Sprintf("WEBHOOK_URL=http://127.0.0.1:%d/", port),
 		"N8N_DIAGNOSTICS_ENABLED=false", "N8N_VERSION_NOTIFICATIONS_ENABLED=false", "N8N_TEMPLATES_ENABLED=false",
 		"N8N_PERSONALIZATION_ENABLED=false", "N8N_SECURE_COOKIE=false", "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS=false",
+		"N8N_BLOCK_ENV_ACCESS_IN_NODE=false", // the workflow reads its Slack URLs from the environment, as in the cluster
 		"N8N_ENCRYPTION_KEY=test-key-for-this-run", "DB_SQLITE_POOL_SIZE=0", "N8N_LOG_LEVEL=warn", "GENERIC_TIMEZONE=UTC")
 
 	// Twice, as every restart of the pod does: the second run must succeed
@@ -87,14 +88,23 @@ func TestDeliverWorkflows(t *testing.T) {
 		}
 		time.Sleep(time.Second) // polling a process we started; there is no event to wait on
 	}
-	resp, err := http.Post(base+"/webhook/alert-bridge", "application/json", strings.NewReader(`{"alerts":[]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		t.Fatalf("/webhook/alert-bridge answers 404: the delivered workflow is not active: %s\n%s", body, log.String())
+	// n8n reports ready before it has registered the active workflows'
+	// webhooks: wait for the route, as alert-bridge's retries would.
+	deadline = time.Now().Add(2 * time.Minute)
+	for {
+		resp, err := http.Post(base+"/webhook/alert-bridge", "application/json", strings.NewReader(`{"alerts":[]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/webhook/alert-bridge still answers 404: the delivered workflow is not active: %s\n%s", body, log.String())
+		}
+		time.Sleep(time.Second) // polling a process we started; there is no event to wait on
 	}
 }
 

@@ -92,13 +92,9 @@ func buildOne(ctx context.Context, root, path, version string, platforms []v1.Pl
 		if err != nil {
 			return nil, fmt.Errorf("ko: %w", err)
 		}
-		idx, err := buildIndex(ctx, b, path)
+		img, err := buildImage(ctx, b, path, p)
 		if err != nil {
 			return nil, fmt.Errorf("%s for %s/%s: %w", path, p.OS, p.Architecture, err)
-		}
-		img, err := forPlatform(idx, p)
-		if err != nil {
-			return nil, err
 		}
 		pl := p
 		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &pl}})
@@ -120,6 +116,26 @@ func buildIndex(ctx context.Context, b build.Interface, path string) (v1.ImageIn
 		return nil, fmt.Errorf("%s: ko built a single image, want an index", path)
 	}
 	return idx, nil
+}
+
+// buildImage builds one program for one platform (ko returns the image
+// itself, or an index of one).
+func buildImage(ctx context.Context, b build.Interface, path string, p v1.Platform) (v1.Image, error) {
+	ip, err := b.QualifyImport(path)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.Build(ctx, ip)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", path, err)
+	}
+	switch r := res.(type) {
+	case v1.Image:
+		return r, nil
+	case v1.ImageIndex:
+		return forPlatform(r, p)
+	}
+	return nil, fmt.Errorf("%s: ko built a %T", path, res)
 }
 
 // forPlatform picks one platform's image out of an index.
