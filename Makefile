@@ -72,8 +72,8 @@ function_ref = $(shell $(BIN)/unsilo artifacts --registry $(REGISTRY) | awk '$$1
 function_tag = $(lastword $(subst :, ,$(function_ref)))
 
 # OCI images for linux/amd64 and linux/arm64 with ko (tools/images), into an
-# OCI layout: no Docker daemon, no registry. log-shipper links DuckDB and
-# libc statically, with Debian's aarch64 cross compilers for arm64
+# OCI layout: no Docker daemon, no registry. log-shipper (DuckDB, C++) is
+# built with Debian's aarch64 cross compilers for arm64
 # (tools/images/apt-packages.txt).
 images: build $(IMAGES)
 	@rm -rf $(IMAGES_DIR)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,30 +20,61 @@ import (
 	"github.com/google/ko/pkg/build"
 )
 
-// crossCC is the C compiler (and C++ for DuckDB) for a cgo build on each
-// platform; Debian's gcc-aarch64-linux-gnu and g++-aarch64-linux-gnu.
-var crossCC = map[string][2]string{
-	"amd64": {"gcc", "g++"},
-	"arm64": {"aarch64-linux-gnu-gcc", "aarch64-linux-gnu-g++"},
+// cgoTarget is how a cgo program (DuckDB is C++) is built and run on one
+// platform: its compilers, its link flags, and the C runtime its image
+// carries (none when linked statically).
+type cgoTarget struct {
+	cc, cxx string
+	ldflags []string
+	libDir  string   // where the runtime below comes from
+	libs    []string // shared libraries the image carries, at /lib/<triple>/
+	triple  string
 }
 
-// cgo programs: DuckDB is C++, so log-shipper links it and libc statically
-// (netgo and osusergo keep DNS and user lookups in Go) and runs on the
-// empty base too; built once per platform with that platform's compiler.
+// cgoTargets: on amd64 DuckDB and glibc link statically into one binary
+// that runs on the empty base. On arm64 a static link overflows the small
+// GOT glibc's libc.a is built for (ld: "too many GOT entries for -fpic"),
+// so the binary links glibc dynamically and the image carries the C
+// runtime of Debian's libc6-arm64-cross and libstdc++6-arm64-cross, the
+// same libraries it was linked against (checked by running it under
+// qemu-aarch64, images_test.go).
+var cgoTargets = map[string]cgoTarget{
+	"amd64": {cc: "gcc", cxx: "g++", ldflags: []string{"-s", "-w", "-linkmode=external", "-extldflags=-static"}},
+	"arm64": {cc: "aarch64-linux-gnu-gcc", cxx: "aarch64-linux-gnu-g++", ldflags: []string{"-s", "-w", "-linkmode=external", "-extldflags=-static-libgcc"},
+		libDir: "/usr/aarch64-linux-gnu/lib", triple: "aarch64-linux-gnu",
+		libs: []string{"ld-linux-aarch64.so.1", "libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1"}},
+}
+
+// cgo programs, built once per platform with that platform's compiler;
+// netgo and osusergo keep DNS and user lookups in Go.
 var cgo = map[string]bool{"apps/log-shipper": true}
 
 // base is an empty image per platform that runs as nonroot: static Go
-// binaries need nothing else, and nothing has to be pulled.
-func base(platforms []v1.Platform) build.GetBase {
+// binaries need nothing else, and nothing has to be pulled. runtime, when
+// set, adds a C runtime layer (cgoTarget).
+func base(platforms []v1.Platform, runtime *cgoTarget) build.GetBase {
 	return func(context.Context, string) (name.Reference, build.Result, error) {
 		var adds []mutate.IndexAddendum
 		for _, p := range platforms {
+			env := []string{"SSL_CERT_DIR=/etc/ssl/certs"}
+			if runtime != nil && runtime.triple != "" {
+				env = append(env, "LD_LIBRARY_PATH=/lib/"+runtime.triple)
+			}
 			img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{
 				OS: p.OS, Architecture: p.Architecture,
-				Config: v1.Config{User: "65532:65532", Env: []string{"SSL_CERT_DIR=/etc/ssl/certs"}},
+				Config: v1.Config{User: "65532:65532", Env: env},
 			})
 			if err != nil {
 				return nil, nil, err
+			}
+			if runtime != nil && len(runtime.libs) > 0 {
+				layer, err := libLayer(*runtime)
+				if err != nil {
+					return nil, nil, err
+				}
+				if img, err = mutate.AppendLayers(img, layer); err != nil {
+					return nil, nil, err
+				}
 			}
 			pl := p
 			adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &pl}})
@@ -51,18 +85,18 @@ func base(platforms []v1.Platform) build.GetBase {
 	}
 }
 
-func builder(ctx context.Context, root, version string, platforms []v1.Platform, env []string) (build.Interface, error) {
+func builder(ctx context.Context, root, version string, platforms []v1.Platform, c *cgoTarget) (build.Interface, error) {
 	var ps []string
 	for _, p := range platforms {
 		ps = append(ps, p.OS+"/"+p.Architecture)
 	}
 	cfg := build.Config{}
-	if env != nil {
-		cfg = build.Config{ID: "cgo", Env: env, Flags: build.FlagArray{"-tags=netgo,osusergo"},
-			Ldflags: build.StringArray{"-s", "-w", "-linkmode=external", "-extldflags=-static"}}
+	if c != nil {
+		cfg = build.Config{ID: "cgo", Env: []string{"CGO_ENABLED=1", "CC=" + c.cc, "CXX=" + c.cxx}, Flags: build.FlagArray{"-tags=netgo,osusergo"},
+			Ldflags: build.StringArray(c.ldflags)}
 	}
 	return build.NewGo(ctx, root,
-		build.WithBaseImages(base(platforms)),
+		build.WithBaseImages(base(platforms, c)),
 		build.WithPlatforms(ps...),
 		build.WithDisabledSBOM(),
 		build.WithTrimpath(true),
@@ -84,11 +118,11 @@ func buildOne(ctx context.Context, root, path, version string, platforms []v1.Pl
 	}
 	var adds []mutate.IndexAddendum
 	for _, p := range platforms {
-		cc, ok := crossCC[p.Architecture]
+		c, ok := cgoTargets[p.Architecture]
 		if !ok {
-			return nil, fmt.Errorf("%s: no C compiler known for %s", path, p.Architecture)
+			return nil, fmt.Errorf("%s: no C toolchain known for %s", path, p.Architecture)
 		}
-		b, err := builder(ctx, root, version, []v1.Platform{p}, []string{"CGO_ENABLED=1", "CC=" + cc[0], "CXX=" + cc[1]})
+		b, err := builder(ctx, root, version, []v1.Platform{p}, &c)
 		if err != nil {
 			return nil, fmt.Errorf("ko: %w", err)
 		}
@@ -116,6 +150,39 @@ func buildIndex(ctx context.Context, b build.Interface, path string) (v1.ImageIn
 		return nil, fmt.Errorf("%s: ko built a single image, want an index", path)
 	}
 	return idx, nil
+}
+
+// libLayer packs the shared libraries of a C runtime at /lib/<triple>/, and
+// the dynamic loader where the binary asks for it (/lib/<name>).
+func libLayer(c cgoTarget) (v1.Layer, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, d := range []string{"lib/", "lib/" + c.triple + "/"} {
+		if err := tw.WriteHeader(&tar.Header{Name: d, Typeflag: tar.TypeDir, Mode: 0o755}); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range c.libs {
+		b, err := os.ReadFile(filepath.Join(c.libDir, l)) // follows the symlink to the versioned file
+		if err != nil {
+			return nil, fmt.Errorf("the C runtime for %s: %w (install tools/images/apt-packages.txt)", c.triple, err)
+		}
+		dst := "lib/" + c.triple + "/" + l
+		if strings.HasPrefix(l, "ld-linux") {
+			dst = "lib/" + l
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: dst, Mode: 0o755, Size: int64(len(b)), Typeflag: tar.TypeReg}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(b); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	data := buf.Bytes()
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
 }
 
 // buildImage builds one program for one platform (ko returns the image
