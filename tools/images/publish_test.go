@@ -6,6 +6,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"log"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -31,7 +32,7 @@ func TestPublish(t *testing.T) {
 	if root == "" {
 		t.Fatal("set REPO_ROOT (make test-package does)")
 	}
-	srv := httptest.NewServer(registry.New(registry.Logger(nil)))
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
 	repo := strings.TrimPrefix(srv.URL, "http://") + "/unsilo"
 
