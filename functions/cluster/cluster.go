@@ -64,6 +64,7 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	b.access()
 	b.workloads()
 	b.alertQueue()
+	b.externalSecrets()
 	b.usages()
 	if err := b.kubeconfig(); err != nil {
 		return nil, err

@@ -60,6 +60,10 @@ var boundaryActions = []string{
 	// and instance secrets (Kendra Drive/Gmail, WebPortal's database):
 	// these actions only, not the services whole.
 	"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:ApplyGuardrail", "secretsmanager:GetSecretValue",
+	// External Secrets (secrets.go): reads the platform's secrets and
+	// writes the ones the platform generates, under unsilo/ only.
+	"secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:GetResourcePolicy",
+	"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:TagResource",
 }
 
 func (b *builder) boundary() {

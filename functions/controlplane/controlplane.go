@@ -6,6 +6,8 @@
 package controlplane
 
 import (
+	"regexp"
+
 	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -24,10 +26,18 @@ const ProviderPath = "/unsilo-provider/"
 // platform's Cluster (compositions/cluster/examples/prod.yaml).
 var Default = Ref{Namespace: "platform", Name: "tools"}
 
+var boundaryARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):policy/unsilo/([^/]+)$`)
+
 // Ref is an XR's spec.controlPlaneRef.
 type Ref struct {
 	Name      string `json:"name"`
 	Namespace string `json:"namespace"`
+	// BoundaryARN, when set, says the Cluster XR lives on another control
+	// plane (the environment's management cluster, clusters/<env>/cluster)
+	// and so cannot be fetched here: it is that Cluster's permissions
+	// boundary, which must carry the Cluster's name. (An ARN, not a bare
+	// account id: a kustomize replacement writes a bare id as a number.)
+	BoundaryARN string `json:"boundaryArn,omitempty"`
 }
 
 // ControlPlane is what roles need to know of it.
@@ -56,6 +66,13 @@ func Resolve(out *compose.Result, req *compose.Request, ref Ref) (ControlPlane, 
 	}
 	if ref.Namespace == "" {
 		ref.Namespace = Default.Namespace
+	}
+	if ref.BoundaryARN != "" {
+		m := boundaryARN.FindStringSubmatch(ref.BoundaryARN)
+		if m == nil || m[2] != BoundaryName(ref.Namespace, ref.Name) {
+			return ControlPlane{}, false, compose.Invalid("spec.controlPlaneRef.boundaryArn", ref.BoundaryARN, "want %s with this Cluster's account: the permissions boundary of Cluster %s/%s", BoundaryARN("<account>", ref.Namespace, ref.Name), ref.Namespace, ref.Name)
+		}
+		return ControlPlane{AccountID: m[1], BoundaryARN: ref.BoundaryARN}, true, nil
 	}
 	cl, ok, err := out.Resolve(req, compose.Reference{Key: "control-plane", Kind: "Cluster", Namespace: ref.Namespace, Name: ref.Name, Field: "spec.controlPlaneRef.name"})
 	if err != nil || !ok {

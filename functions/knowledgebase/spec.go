@@ -79,6 +79,10 @@ type PodIdentity struct {
 		Name      string `json:"name"`
 		Namespace string `json:"namespace"`
 	} `json:"clusterRef"`
+	// Region is the Cluster's region when that Cluster XR lives on another
+	// control plane (the environment's management cluster) and so cannot
+	// be fetched: the EKS name is still derived from clusterRef.
+	Region         string `json:"region,omitempty"`
 	Namespace      string `json:"namespace"`
 	ServiceAccount string `json:"serviceAccount"`
 }
