@@ -78,11 +78,11 @@ func TestInvalidSpec(t *testing.T) {
 			s["environment"] = "prod"
 			return s
 		}(), "spec.retention.raw.expireAfterDays"},
-		"CuratedEarlyIA":  {"S3 transitions to STANDARD_IA after 30 days at the earliest", with("retention.curated.infrequentAccessAfterDays", 10), "spec.retention.curated.infrequentAccessAfterDays"},
-		"CuratedExpiry":   {"expiry after the transition", with("retention.curated.expireAfterDays", 60), "spec.retention.curated.expireAfterDays"},
-		"TinyCutoff":      {"Athena's minimum cutoff is 10 MB", with("athena.bytesScannedCutoffPerQuery", 1024), "spec.athena.bytesScannedCutoffPerQuery"},
-		"BadSchedule":     {"Glue takes cron(...)", with("catalog.crawlerSchedule", "hourly"), "spec.catalog.crawlerSchedule"},
-		"OtherAccount":    {"the control plane creates the lake in its own account", with("accountId", "999999999999"), "spec.accountId"},
+		"CuratedEarlyIA": {"S3 transitions to STANDARD_IA after 30 days at the earliest", with("retention.curated.infrequentAccessAfterDays", 10), "spec.retention.curated.infrequentAccessAfterDays"},
+		"CuratedExpiry":  {"expiry after the transition", with("retention.curated.expireAfterDays", 60), "spec.retention.curated.expireAfterDays"},
+		"TinyCutoff":     {"Athena's minimum cutoff is 10 MB", with("athena.bytesScannedCutoffPerQuery", 1024), "spec.athena.bytesScannedCutoffPerQuery"},
+		"BadSchedule":    {"Glue takes cron(...)", with("catalog.crawlerSchedule", "hourly"), "spec.catalog.crawlerSchedule"},
+		"OtherAccount":   {"the control plane creates the lake in its own account", with("accountId", "999999999999"), "spec.accountId"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
