@@ -132,13 +132,17 @@ func (cp *ControlPlane) credentials() (string, error) {
 
 // spawn starts a process whose output goes to dir/<name>.log.
 func (cp *ControlPlane) spawn(ctx context.Context, name, bin string, args ...string) error {
+	return cp.spawnEnv(ctx, name, bin, nil, args...)
+}
+
+func (cp *ControlPlane) spawnEnv(ctx context.Context, name, bin string, env []string, args ...string) error {
 	logf, err := os.Create(filepath.Join(cp.Dir, name+".log"))
 	if err != nil {
 		return err
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(cp.Dir, "kubeconfig"))
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+filepath.Join(cp.Dir, "kubeconfig")), env...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("cannot start %s (%s): %w", name, bin, err)
 	}
@@ -152,6 +156,11 @@ func (cp *ControlPlane) spawn(ctx context.Context, name, bin string, args ...str
 // Spawn starts another process against this control plane (KUBECONFIG set).
 func (cp *ControlPlane) Spawn(ctx context.Context, name, bin string, args ...string) error {
 	return cp.spawn(ctx, name, bin, args...)
+}
+
+// SpawnEnv is Spawn with extra environment (later entries win).
+func (cp *ControlPlane) SpawnEnv(ctx context.Context, name, bin string, env []string, args ...string) error {
+	return cp.spawnEnv(ctx, name, bin, env, args...)
 }
 
 // Run runs a process to completion against this control plane.
@@ -225,4 +234,28 @@ func freePort() int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// FreePort is a loopback port free at the time of asking, for processes the
+// rig starts.
+func FreePort() int { return freePort() }
+
+// WaitTCP waits until something accepts connections on addr.
+func WaitTCP(ctx context.Context, addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nothing listens on %s after %s: %w", addr, timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond): // polling a port that a process is opening
+		}
+	}
 }
