@@ -93,6 +93,10 @@ func (e *external) Observe(_ context.Context, mg resource.Managed) (managed.Exte
 	if !ok {
 		return managed.ExternalObservation{}, nil
 	}
+	if f, ok := e.fault(mg); ok && f.Code != "" {
+		// AWS refuses to describe what exists (a permission revoked).
+		return managed.ExternalObservation{}, readError(e.gvk.Group, e.gvk.Kind, id, f)
+	}
 	if err := setAtProvider(mg, params, r.computed); err != nil {
 		return managed.ExternalObservation{}, err
 	}

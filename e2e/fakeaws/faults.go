@@ -75,6 +75,22 @@ var serviceIDs = map[string]string{
 // (`operation error S3: CreateBucket, https response error StatusCode: 403,
 // RequestID: ..., api error AccessDenied: Access Denied`).
 func apiError(group, kind, name, verb string, f Fault) error {
+	return apiErrorOp(group, kind, name, verb, strings.ToUpper(verb[:1])+verb[1:]+kind, f)
+}
+
+// readOps are the calls the Terraform AWS provider reads a resource with,
+// where the generic Describe<Kind> would not be the real name.
+var readOps = map[string]string{"Bucket": "HeadBucket", "VPC": "DescribeVpcs", "Subnet": "DescribeSubnets", "Distribution": "GetDistribution", "Key": "DescribeKey", "Role": "GetRole"}
+
+func readError(group, kind, name string, f Fault) error {
+	op, ok := readOps[kind]
+	if !ok {
+		op = "Describe" + kind
+	}
+	return apiErrorOp(group, kind, name, "read", op, f)
+}
+
+func apiErrorOp(group, kind, name, verb, operation string, f Fault) error {
 	svc := strings.TrimSuffix(group, ".aws.m.upbound.io")
 	status := f.Status
 	if status == 0 {
@@ -82,7 +98,7 @@ func apiError(group, kind, name, verb string, f Fault) error {
 	}
 	op := &smithy.OperationError{
 		ServiceID:     serviceIDs[svc],
-		OperationName: strings.ToUpper(verb[:1]) + verb[1:] + kind,
+		OperationName: operation,
 		Err: &awshttp.ResponseError{
 			ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
 				Err: &smithy.GenericAPIError{Code: f.Code, Message: f.Message}},
