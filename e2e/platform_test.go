@@ -80,6 +80,22 @@ func TestPlatformComesUpOnOneMachine(t *testing.T) {
 			checkComposed(t, ctx, r.c, x)
 		}
 	})
+	t.Run("an AWS failure shows and clears", func(t *testing.T) { checkFault(t, ctx, r, find(t, xrs, "StaticSite", "example-team", "shop-site")) })
+	t.Run("a commit removing claims prunes them in Usage order", func(t *testing.T) {
+		checkPrune(t, ctx, r, "example-team", []string{"portal.yaml", "network.yaml"},
+			[]xr{find(t, xrs, "WebPortal", "example-team", "shop"), find(t, xrs, "Network", "example-team", "shop")})
+	})
+}
+
+func find(t *testing.T, xrs []xr, kind, ns, name string) xr {
+	t.Helper()
+	for _, x := range xrs {
+		if x.u.GetKind() == kind && x.u.GetNamespace() == ns && x.u.GetName() == name {
+			return x
+		}
+	}
+	t.Fatalf("no %s %s/%s among the teams' claims", kind, ns, name)
+	return xr{}
 }
 
 // planTeams converges every team claim with the in-process render, as

@@ -154,12 +154,15 @@ func (e *external) Update(_ context.Context, mg resource.Managed) (managed.Exter
 }
 
 func (e *external) Delete(_ context.Context, mg resource.Managed) (managed.ExternalDelete, error) {
-	_, region, err := fields(mg)
+	params, region, err := fields(mg)
 	if err != nil {
 		return managed.ExternalDelete{}, err
 	}
 	id := meta.GetExternalName(mg)
 	if f, ok := e.fault(mg); ok && f.Code != "" {
+		return managed.ExternalDelete{}, apiError(e.gvk.Group, e.gvk.Kind, id, "delete", f)
+	}
+	if f, ok := protected(e.gvk.Kind, id, params); ok {
 		return managed.ExternalDelete{}, apiError(e.gvk.Group, e.gvk.Kind, id, "delete", f)
 	}
 	mg.SetConditions(xpv1.Deleting())
@@ -170,6 +173,18 @@ func (e *external) Delete(_ context.Context, mg resource.Managed) (managed.Exter
 		e.aws.ops = append(e.aws.ops, e.op("delete", mg, id))
 	}
 	return managed.ExternalDelete{}, nil
+}
+
+// protected is AWS refusing to delete what has deletion protection on,
+// with the error it answers (RDS DeleteDBInstance, ELB DeleteLoadBalancer).
+func protected(kind, id string, params map[string]any) (Fault, bool) {
+	switch {
+	case kind == "Instance" && params["deletionProtection"] == true:
+		return Fault{Code: "InvalidParameterCombination", Message: "Cannot delete protected DB Instance, please disable deletion protection and try again.", Status: 400}, true
+	case kind == "LB" && params["enableDeletionProtection"] == true:
+		return Fault{Code: "OperationNotPermitted", Message: fmt.Sprintf("Load balancer '%s' cannot be deleted because deletion protection is enabled", id), Status: 400}, true
+	}
+	return Fault{}, false
 }
 
 func (e *external) Disconnect(context.Context) error { return nil }
