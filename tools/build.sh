@@ -14,13 +14,17 @@ mod=$(cd "$dir" && go list -m -f '{{.Path}}@{{.Version}}' all | awk -v p="$pkg" 
 target=$pkg
 sumfiles=("$dir/go.sum")
 if [ -f "$dir/main.go" ]; then target=.; sumfiles+=("$dir/main.go"); fi
+# tools/<name>/ldflags (optional): link flags, e.g. the version a binary
+# reports, which `go build` of a module cannot know otherwise.
+ldflags=
+if [ -f "$dir/ldflags" ]; then ldflags=$(grep -v '^#' "$dir/ldflags" | tr '\n' ' '); sumfiles+=("$dir/ldflags"); fi
 sum=$(cat "${sumfiles[@]}" | sha256sum | cut -c1-12)
 cache=${UNSILO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/unsilo}
 out=$cache/tools/$name-${mod##*@}-$sum/$name
 if [ ! -x "$out" ]; then
   echo "building $name from $mod (cached in $out)" >&2
   mkdir -p "$(dirname "$out")"
-  (cd "$dir" && CGO_ENABLED=0 go build -trimpath -o "$out.tmp" "$target")
+  (cd "$dir" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$target")
   mv "$out.tmp" "$out"
 fi
 mkdir -p "$root/bin"
