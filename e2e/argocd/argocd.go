@@ -148,7 +148,8 @@ func Start(ctx context.Context, cp *controlplane.ControlPlane, bins Binaries, o 
 			"--metrics-port", strconv.Itoa(controlplane.FreePort()), "--app-resync", strconv.Itoa(int(resync.Seconds())),
 			"--self-heal-timeout-seconds", "2"}},
 		{"argocd-applicationset-controller", []string{"--argocd-repo-server", repoAddr, "--repo-server-plaintext",
-			"--metrics-addr", "127.0.0.1:" + strconv.Itoa(controlplane.FreePort()), "--probe-addr", "127.0.0.1:" + strconv.Itoa(controlplane.FreePort())}},
+			"--metrics-addr", "127.0.0.1:" + strconv.Itoa(controlplane.FreePort()), "--probe-addr", "127.0.0.1:" + strconv.Itoa(controlplane.FreePort()),
+			"--webhook-addr", "127.0.0.1:" + strconv.Itoa(controlplane.FreePort())}},
 	}
 	for _, p := range procs {
 		if err := cp.SpawnEnv(ctx, p.name, bins.ArgoCD, append(env, "ARGOCD_BINARY_NAME="+p.name), append(p.args, common...)...); err != nil {
