@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,6 +63,8 @@ func TestPlatformComesUpOnOneMachine(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	xrs, kinds := planTeams(t, ctx)
 	r := startRig(t, ctx, log, kinds)
+	peak := samplePeak(ctx, r.cp)
+	defer func() { t.Logf("peak memory (every rig process and the test): %d MiB", peak()/(1<<20)) }()
 
 	first := time.Now()
 	bootstrap(t, ctx, r.c, devOverlay)
@@ -96,6 +99,28 @@ func find(t *testing.T, xrs []xr, kind, ns, name string) xr {
 	}
 	t.Fatalf("no %s %s/%s among the teams' claims", kind, ns, name)
 	return xr{}
+}
+
+// samplePeak samples the rig's resident memory every second; the returned
+// func reports the highest sample.
+func samplePeak(ctx context.Context, cp *controlplane.ControlPlane) func() int64 {
+	var mu sync.Mutex
+	var peak int64
+	go func() {
+		for ctx.Err() == nil {
+			if m := cp.RSS(); m > 0 {
+				mu.Lock()
+				peak = max(peak, m)
+				mu.Unlock()
+			}
+			time.Sleep(time.Second) // sampling, not synchronisation
+		}
+	}()
+	return func() int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
 }
 
 // planTeams converges every team claim with the in-process render, as

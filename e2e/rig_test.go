@@ -145,9 +145,13 @@ func startRig(t *testing.T, ctx context.Context, log *slog.Logger, composed map[
 // serveCharts serves a stand-in for every chart the tree pins from a
 // remote HTTP repository (Applications with spec.source.chart).
 func serveCharts(ctx context.Context, p *proxy.Proxy) error {
-	files, err := manifest.YAMLFiles(root, func(path string) bool { return strings.Contains(path, "/testdata/") })
-	if err != nil {
-		return err
+	var files []string
+	for _, dir := range []string{"clusters", "platform"} {
+		fs, err := manifest.YAMLFiles(filepath.Join(root, dir), nil)
+		if err != nil {
+			return err
+		}
+		files = append(files, fs...)
 	}
 	byRepo := map[string][]charts.Chart{}
 	for _, f := range files {

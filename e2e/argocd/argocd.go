@@ -143,7 +143,9 @@ func Start(ctx context.Context, cp *controlplane.ControlPlane, bins Binaries, o 
 		args []string
 	}{
 		{"argocd-repo-server", []string{"--port", strconv.Itoa(repo), "--metrics-port", strconv.Itoa(controlplane.FreePort()),
-			"--disable-tls", "--redis", redisAddr}},
+			"--disable-tls", "--redis", redisAddr,
+			// A pushed commit is seen at the next resync, not 3 minutes later.
+			"--revision-cache-expiration", "10s"}},
 		{"argocd-application-controller", []string{"--repo-server", repoAddr, "--repo-server-plaintext", "--redis", redisAddr,
 			"--metrics-port", strconv.Itoa(controlplane.FreePort()), "--app-resync", strconv.Itoa(int(resync.Seconds())),
 			"--self-heal-timeout-seconds", "2"}},

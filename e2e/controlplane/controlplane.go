@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -258,4 +259,29 @@ func WaitTCP(ctx context.Context, addr string, timeout time.Duration) error {
 		case <-time.After(100 * time.Millisecond): // polling a port that a process is opening
 		}
 	}
+}
+
+// RSS is the resident memory of every process the rig started plus this
+// one, in bytes (from /proc/<pid>/status), for the e2e's peak-memory figure.
+func (cp *ControlPlane) RSS() int64 {
+	cp.mu.Lock()
+	pids := []int{os.Getpid()}
+	for _, p := range cp.procs {
+		pids = append(pids, p.Process.Pid)
+	}
+	cp.mu.Unlock()
+	var total int64
+	for _, pid := range pids {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+		if err != nil {
+			continue // exited
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				total += kb * 1024
+			}
+		}
+	}
+	return total
 }
