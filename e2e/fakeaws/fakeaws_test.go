@@ -61,6 +61,9 @@ func TestSimulatedProviderResolvesReferencesFailsAndRecovers(t *testing.T) {
 	if err := (network.API{}).AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
+	if err := fakeaws.RegisterResolverTypes((network.API{}).AddToScheme); err != nil {
+		t.Fatal(err)
+	}
 	aws := fakeaws.New(log, fakeaws.Options{Poll: time.Second})
 	vpcGVK := schema.GroupVersionKind{Group: "ec2.aws.m.upbound.io", Version: "v1beta1", Kind: "VPC"}
 	subnetGVK := vpcGVK.GroupVersion().WithKind("Subnet")
