@@ -133,7 +133,7 @@ func Start(ctx context.Context, cp *controlplane.ControlPlane, bins Binaries, o 
 		"SSL_CERT_FILE=" + o.CABundle, "GIT_SSL_CAINFO=" + o.CABundle,
 		"TMPDIR=" + tmp, "HOME=" + tmp,
 	}, o.Env...)
-	common := []string{"--namespace", Namespace, "--loglevel", "info"}
+	common := []string{"--loglevel", "info"}
 	resync := o.Resync
 	if resync == 0 {
 		resync = 180 * time.Second
@@ -146,10 +146,10 @@ func Start(ctx context.Context, cp *controlplane.ControlPlane, bins Binaries, o 
 			"--disable-tls", "--redis", redisAddr,
 			// A pushed commit is seen at the next resync, not 3 minutes later.
 			"--revision-cache-expiration", "10s"}},
-		{"argocd-application-controller", []string{"--repo-server", repoAddr, "--repo-server-plaintext", "--redis", redisAddr,
+		{"argocd-application-controller", []string{"--namespace", Namespace, "--repo-server", repoAddr, "--repo-server-plaintext", "--redis", redisAddr,
 			"--metrics-port", strconv.Itoa(controlplane.FreePort()), "--app-resync", strconv.Itoa(int(resync.Seconds())),
 			"--self-heal-timeout-seconds", "2"}},
-		{"argocd-applicationset-controller", []string{"--argocd-repo-server", repoAddr, "--repo-server-plaintext",
+		{"argocd-applicationset-controller", []string{"--namespace", Namespace, "--argocd-repo-server", repoAddr, "--repo-server-plaintext",
 			"--metrics-addr", "127.0.0.1:" + strconv.Itoa(controlplane.FreePort()), "--probe-addr", "127.0.0.1:" + strconv.Itoa(controlplane.FreePort()),
 			"--webhook-addr", "127.0.0.1:" + strconv.Itoa(controlplane.FreePort())}},
 	}

@@ -16,10 +16,18 @@ import (
 	"github.com/argoproj/argo-cd/v3/util/log"
 )
 
+var known = map[string]bool{
+	"argocd-application-controller": true, "argocd-repo-server": true, "argocd-applicationset-controller": true,
+	"argocd-git-ask-pass": true, "kustomize": true,
+}
+
 func main() {
+	// The name the binary was run under wins: the repo-server's children
+	// (kustomize) inherit its ARGOCD_BINARY_NAME. Under another name (the
+	// cached file, or `argocd` as git's askpass helper) the variable picks.
 	name := filepath.Base(os.Args[0])
-	if v := os.Getenv("ARGOCD_BINARY_NAME"); v != "" {
-		name = v
+	if !known[name] {
+		name = os.Getenv("ARGOCD_BINARY_NAME")
 	}
 	var cmd *cobra.Command
 	switch name {
