@@ -72,6 +72,13 @@ func (cp *ControlPlane) StartCrossplane(ctx context.Context, bin, crdsDir string
 		}
 	}
 	cache := filepath.Join(cp.Dir, "xp-cache")
+	// Crossplane writes pulled packages there and fails every pull with
+	// "read/write on closed pipe" when the folder is missing.
+	for _, d := range []string{"xpkg", "xfn"} {
+		if err := os.MkdirAll(filepath.Join(cache, d), 0o700); err != nil {
+			return err
+		}
+	}
 	return cp.spawnEnv(ctx, "crossplane", bin, env, append([]string{"core", "start", "--webhook-enabled=false",
 		"--xpkg-cache-dir=" + filepath.Join(cache, "xpkg"), "--xfn-cache-dir=" + filepath.Join(cache, "xfn"),
 		"--tls-client-secret-name=crossplane-tls-client", "--tls-client-certs-dir=" + filepath.Join(certs, "client"),
