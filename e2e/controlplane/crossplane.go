@@ -29,6 +29,12 @@ func (cp *ControlPlane) StartCrossplane(ctx context.Context, bin, crdsDir string
 	if _, err := kc.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
+	// The chart's service account: the package runtime controller reads
+	// its image pull secrets before it builds any runtime Deployment.
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "crossplane", Namespace: xpNamespace}}
+	if _, err := kc.CoreV1().ServiceAccounts(xpNamespace).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
 	tls := []string{"--tlsca-secret-name=crossplane-root-ca", "--tls-server-secret-name=crossplane-tls-server", "--tls-client-secret-name=crossplane-tls-client"}
 	// --activation=*: the default activation policy the Helm chart installs
 	// (provider.defaultActivations), so SafeStart providers' MRDs activate.

@@ -94,6 +94,9 @@ func (r *Runtime) once(ctx context.Context, kc kubernetes.Interface) error {
 			return err
 		}
 	}
+	if err := r.serveKinds(ctx); err != nil {
+		return err
+	}
 	deps, err := kc.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return err
@@ -158,42 +161,41 @@ func (r *Runtime) function(ctx context.Context, kc kubernetes.Interface, rev *un
 	return nil
 }
 
-func (r *Runtime) provider(ctx context.Context, rev *unstructured.Unstructured) error {
+// provider: a provider revision is served once Crossplane reports it
+// healthy (its package's definitions established); the simulated AWS
+// serves every provider-aws kind whose CRD exists (serveKinds), as a
+// SafeStart provider starts a controller for each definition activated.
+func (r *Runtime) provider(_ context.Context, rev *unstructured.Unstructured) error {
 	if !active(rev) || r.isServing(rev.GetName()) {
 		return nil
 	}
-	healthy := false
 	conds, _, _ := unstructured.NestedSlice(rev.Object, "status", "conditions")
 	for _, c := range conds {
 		m, _ := c.(map[string]any)
 		if m["type"] == "RevisionHealthy" && m["status"] == "True" {
-			healthy = true
+			r.mu.Lock()
+			r.serving[rev.GetName()] = "the simulated AWS (e2e/fakeaws)"
+			r.mu.Unlock()
 		}
 	}
-	if !healthy {
-		return nil // its CRDs are not established yet
+	return nil
+}
+
+// serveKinds starts the simulated AWS's controllers for every established
+// namespaced provider-aws CRD (activated managed resource definitions).
+func (r *Runtime) serveKinds(ctx context.Context) error {
+	crds, err := r.Client.List(ctx, "apiextensions.k8s.io/v1", "CustomResourceDefinition")
+	if err != nil {
+		return err
 	}
-	refs, _, _ := unstructured.NestedSlice(rev.Object, "status", "objectRefs")
 	var gvks []schema.GroupVersionKind
-	for _, x := range refs {
-		m, _ := x.(map[string]any)
-		// SafeStart providers install ManagedResourceDefinitions, which
-		// Crossplane turns into CRDs of the same name once activated.
-		if m["kind"] != "CustomResourceDefinition" && m["kind"] != "ManagedResourceDefinition" {
-			continue
-		}
-		crd, err := r.Client.Get(ctx, "apiextensions.k8s.io/v1", "CustomResourceDefinition", "", fmt.Sprint(m["name"]))
-		if err != nil {
-			return nil // not activated yet
-		}
-		if !established(crd) {
-			return nil
-		}
+	for i := range crds {
+		crd := &crds[i]
 		group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
 		kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
 		scope, _, _ := unstructured.NestedString(crd.Object, "spec", "scope")
-		if !strings.HasSuffix(group, ".aws.m.upbound.io") || scope != "Namespaced" {
-			continue // ProviderConfigs, and the legacy cluster-scoped kinds the platform does not compose
+		if !strings.HasSuffix(group, ".aws.m.upbound.io") || scope != "Namespaced" || !established(crd) {
+			continue // ProviderConfigs are aws.m.upbound.io itself; legacy cluster-scoped kinds are not composed
 		}
 		versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
 		for _, v := range versions {
@@ -203,13 +205,7 @@ func (r *Runtime) provider(ctx context.Context, rev *unstructured.Unstructured) 
 			}
 		}
 	}
-	if err := r.AWS.Serve(gvks...); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	r.serving[rev.GetName()] = fmt.Sprintf("the simulated AWS (e2e/fakeaws) for %d kinds", len(gvks))
-	r.mu.Unlock()
-	return nil
+	return r.AWS.Serve(gvks...)
 }
 
 func established(crd *unstructured.Unstructured) bool {
