@@ -22,7 +22,18 @@ import (
 // knownDefects are checks that fail on this tree for a defect another
 // issue owns; the check still runs and must still fail (so the entry is
 // removed once the defect is fixed).
-var knownDefects = map[string]string{}
+var knownDefects = map[string]string{
+	// clusters/README.md bootstraps with `kubectl apply -k clusters/<env>`,
+	// which creates every child Application at once; each syncs on its own
+	// at once, so the root's waves order nothing on a new cluster
+	// (delivery, issue 12: bootstrap only the root Application).
+	"sync waves order the first sync": "bootstrap creates every child Application at once",
+	// The function does not carry a composed resource's failure onto the
+	// XR (compositions, issue 13), so neither the XR nor Argo CD (which
+	// judges the XR) shows AWS's message.
+	"AWS error on the XR":         "composed resource errors are not surfaced on the XR",
+	"AWS error in Argo CD health": "composed resource errors are not surfaced on the XR",
+}
 
 // defect reports a failed check, or for a known defect that it still
 // holds; a known defect that no longer fails is an error too.
@@ -121,15 +132,19 @@ func checkFault(t *testing.T, ctx context.Context, r *rig, x xr) {
 
 	r.aws.Lift(m)
 	if !poll(ctx, 2*time.Minute, func() bool {
+		for _, b := range composedOf(ctx, r.c, x, "s3.aws.m.upbound.io/v1beta1", "Bucket") {
+			if s, _ := condition(&b, "Synced"); s != "True" {
+				return false
+			}
+		}
 		u, err := r.c.Get(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
 		if err != nil {
 			return false
 		}
 		s, _ := condition(u, "Ready")
-		a, err := r.c.Get(ctx, "argoproj.io/v1alpha1", "Application", argocd.Namespace, app)
-		return err == nil && s == "True" && argocd.SyncedAndHealthy(argocd.StatusOf(a))
+		return s == "True"
 	}) {
-		t.Errorf("%s and %s did not recover within 2 minutes of lifting the fault", x.id(), app)
+		t.Errorf("%s and its buckets did not recover within 2 minutes of lifting the fault", x.id())
 	}
 }
 

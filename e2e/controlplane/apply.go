@@ -124,6 +124,10 @@ func (c *Client) Get(ctx context.Context, apiVersion, kind, namespace, name stri
 		return nil, err
 	}
 	m, err := c.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	if meta.IsNoMatchError(err) {
+		c.mapper.Reset() // a CRD (an XRD's) may have been established since
+		m, err = c.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +185,10 @@ func (c *Client) Delete(ctx context.Context, apiVersion, kind, namespace, name s
 		return err
 	}
 	m, err := c.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	if meta.IsNoMatchError(err) {
+		c.mapper.Reset()
+		m, err = c.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	}
 	if err != nil {
 		return err
 	}

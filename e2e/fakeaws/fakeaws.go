@@ -19,6 +19,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"github.com/go-logr/logr"
@@ -155,7 +156,9 @@ func (a *AWS) Serve(gvks ...schema.GroupVersionKind) error {
 		)
 		err = ctrl.NewControllerManagedBy(mgr).Named(name).
 			For(mg).
-			WithOptions(crcontroller.Options{MaxConcurrentReconciles: 2, SkipNameValidation: &skip}).
+			// The providers' rate limiter (1 s to 60 s per resource): a
+			// reference not yet resolvable is retried within a minute.
+			WithOptions(crcontroller.Options{MaxConcurrentReconciles: 2, SkipNameValidation: &skip, RateLimiter: ratelimiter.NewController()}).
 			Complete(r)
 		if err != nil {
 			return fmt.Errorf("cannot start the simulated controller for %s: %w", gvk, err)
