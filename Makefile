@@ -35,7 +35,7 @@ help:
 
 ## Tools ---------------------------------------------------------------
 
-TOOLS := crossplane promtool amtool gotestsum etcd kube-apiserver crossplane-core argocd helm
+TOOLS := crossplane promtool amtool gotestsum etcd kube-apiserver kube-controller-manager crossplane-core argocd helm
 .PHONY: tools $(addprefix tool-,$(TOOLS))
 tools: $(addprefix tool-,$(TOOLS))
 $(addprefix tool-,$(TOOLS)): tool-%:
@@ -118,10 +118,10 @@ test-fidelity: tool-crossplane build tool-gotestsum
 # syncing the dev cluster from a git server holding this checkout; the
 # function from `make package` called over mTLS; a simulated AWS. Also the
 # server-side dry run of every manifest and composed resource.
-e2e: tool-etcd tool-kube-apiserver tool-crossplane-core tool-argocd tool-helm tool-gotestsum build package
+e2e: tool-etcd tool-kube-apiserver tool-kube-controller-manager tool-crossplane-core tool-argocd tool-helm tool-gotestsum build package
 	@command -v redis-server >/dev/null || { echo "make e2e needs redis-server (Debian package redis-server; .ci/run installs it)" >&2; exit 1; }
-	ETCD_BIN=$(BIN)/etcd KUBE_APISERVER_BIN=$(BIN)/kube-apiserver CROSSPLANE_CORE_BIN=$(BIN)/crossplane-core \
-		ARGOCD_BIN=$(BIN)/argocd HELM_BIN=$(BIN)/helm REDIS_SERVER_BIN=$$(command -v redis-server) \
+	ETCD_BIN=$(BIN)/etcd KUBE_APISERVER_BIN=$(BIN)/kube-apiserver KUBE_CONTROLLER_MANAGER_BIN=$(BIN)/kube-controller-manager \
+		CROSSPLANE_CORE_BIN=$(BIN)/crossplane-core ARGOCD_BIN=$(BIN)/argocd HELM_BIN=$(BIN)/helm REDIS_SERVER_BIN=$$(command -v redis-server) \
 		FUNCTION_BIN=$(BIN)/function-unsilo PACKAGES_DIR=$(PACKAGES_DIR) VERSION=$(VERSION) \
 		$(call gotestsum,e2e) -count=1 -p 1 -tags e2e -timeout 40m ./e2e/...
 

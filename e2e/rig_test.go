@@ -60,7 +60,7 @@ func env(t *testing.T, names ...string) map[string]string {
 
 func startRig(t *testing.T, ctx context.Context, log *slog.Logger, composed map[schema.GroupKind]bool) *rig {
 	t.Helper()
-	e := env(t, "ETCD_BIN", "KUBE_APISERVER_BIN", "CROSSPLANE_CORE_BIN", "ARGOCD_BIN", "HELM_BIN", "REDIS_SERVER_BIN", "FUNCTION_BIN", "PACKAGES_DIR", "VERSION")
+	e := env(t, "ETCD_BIN", "KUBE_APISERVER_BIN", "KUBE_CONTROLLER_MANAGER_BIN", "CROSSPLANE_CORE_BIN", "ARGOCD_BIN", "HELM_BIN", "REDIS_SERVER_BIN", "FUNCTION_BIN", "PACKAGES_DIR", "VERSION")
 	r := &rig{dir: t.TempDir()}
 	var err error
 	step := func(name string, f func() error) {
@@ -71,8 +71,8 @@ func startRig(t *testing.T, ctx context.Context, log *slog.Logger, composed map[
 		}
 		t.Logf("rig: %s in %s", name, time.Since(start).Round(time.Millisecond))
 	}
-	step("etcd + kube-apiserver", func() error {
-		r.cp, err = controlplane.Start(ctx, log, controlplane.Binaries{Etcd: e["ETCD_BIN"], APIServer: e["KUBE_APISERVER_BIN"]}, r.dir)
+	step("etcd + kube-apiserver + garbage collector", func() error {
+		r.cp, err = controlplane.Start(ctx, log, controlplane.Binaries{Etcd: e["ETCD_BIN"], APIServer: e["KUBE_APISERVER_BIN"], ControllerManager: e["KUBE_CONTROLLER_MANAGER_BIN"]}, r.dir)
 		if err != nil {
 			return err
 		}

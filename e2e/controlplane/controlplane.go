@@ -28,9 +28,11 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// Binaries are the programs a control plane runs.
+// Binaries are the programs a control plane runs. ControllerManager is
+// optional: with it, kube-controller-manager runs only its garbage
+// collector, which carries out foreground and owner-reference deletion.
 type Binaries struct {
-	Etcd, APIServer, Crossplane string
+	Etcd, APIServer, Crossplane, ControllerManager string
 }
 
 // ControlPlane is a running etcd + kube-apiserver.
@@ -95,6 +97,14 @@ func Start(ctx context.Context, log *slog.Logger, bins Binaries, dir string) (*C
 	if err := cp.waitReady(ctx, 60*time.Second); err != nil {
 		cp.Stop()
 		return nil, err
+	}
+	if bins.ControllerManager != "" {
+		if err := cp.spawn(ctx, "kube-controller-manager", bins.ControllerManager,
+			"--kubeconfig", cp.Kubeconfig, "--controllers", "garbage-collector-controller",
+			"--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false"); err != nil {
+			cp.Stop()
+			return nil, err
+		}
 	}
 	return cp, nil
 }
