@@ -36,7 +36,10 @@ var removedByOverlay = []string{"platform-n8n-db", "platform-n8n", "app-rag-api"
 // knownFailing are Applications that cannot become Healthy on this tree
 // for a defect another issue owns. The test asserts they still fail, so
 // the list shrinks as those land.
-var knownFailing = map[string]string{}
+var knownFailing = map[string]string{
+	// Its KnowledgeBase never turns Ready (below).
+	"team-knowledge": "KnowledgeBase knowledge/handbook never Ready",
+}
 
 // statusFields are the XR status fields the README promises per API.
 var statusFields = map[string][]string{
@@ -335,9 +338,8 @@ func checkXR(t *testing.T, ctx context.Context, c *controlplane.Client, x xr) {
 		t.Errorf("%s: %v", x.id(), err)
 		return
 	}
-	if s, msg := condition(u, "Ready"); s != "True" {
-		t.Errorf("%s: Ready=%s %q", x.id(), s, msg)
-	}
+	s, msg := condition(u, "Ready")
+	defect(t, "Ready: "+x.id(), s != "True", fmt.Sprintf("Ready=%s %q", s, msg))
 	for _, f := range statusFields[x.u.GetKind()] {
 		v, ok := u.Object["status"].(map[string]any)[f]
 		if !ok || v == "" || v == nil {
