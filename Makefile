@@ -123,7 +123,7 @@ e2e: tool-etcd tool-kube-apiserver tool-kube-controller-manager tool-crossplane-
 	ETCD_BIN=$(BIN)/etcd KUBE_APISERVER_BIN=$(BIN)/kube-apiserver KUBE_CONTROLLER_MANAGER_BIN=$(BIN)/kube-controller-manager \
 		CROSSPLANE_CORE_BIN=$(BIN)/crossplane-core ARGOCD_BIN=$(BIN)/argocd HELM_BIN=$(BIN)/helm REDIS_SERVER_BIN=$$(command -v redis-server) \
 		FUNCTION_BIN=$(BIN)/function-unsilo PACKAGES_DIR=$(PACKAGES_DIR) VERSION=$(VERSION) \
-		$(call gotestsum,e2e) -count=1 -p 1 -tags e2e -timeout 40m ./e2e/...
+		$(call gotestsum,e2e) -count=1 -p 1 -tags e2e -timeout 60m ./e2e/...
 
 # Alert rules and Alertmanager config, judged by the real promtool and amtool.
 test-alerting: tool-promtool tool-amtool tool-gotestsum
