@@ -213,12 +213,16 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 			t.Errorf("%s was created in AWS and never deleted", res)
 		}
 	}
+	var wrong []string
+	seen := map[usage]bool{}
 	for _, u := range usages {
-		if deleted[u.by].After(deleted[u.of]) {
-			t.Errorf("Usage: %s uses %s, but AWS deleted %s first (%s before %s)", u.by, u.of, u.of,
-				deleted[u.of].Format(time.StampMilli), deleted[u.by].Format(time.StampMilli))
+		if !seen[u] && deleted[u.by].After(deleted[u.of]) {
+			wrong = append(wrong, fmt.Sprintf("%s uses %s, but AWS deleted %s first (%s before %s)", u.by, u.of, u.of,
+				deleted[u.of].Format(time.StampMilli), deleted[u.by].Format(time.StampMilli)))
 		}
+		seen[u] = true
 	}
+	defect(t, "Usages order deletion", len(wrong) > 0, strings.Join(wrong, "\n"))
 	t.Logf("%d resources deleted in AWS, %d Usages held", len(deleted), len(usages))
 }
 
