@@ -128,6 +128,9 @@ func startRig(t *testing.T, ctx context.Context, log *slog.Logger, composed map[
 				return err
 			}
 		}
+		if err := fakeaws.RegisterReferencedTypes(); err != nil {
+			return err
+		}
 		r.aws = fakeaws.New(log, fakeaws.Options{Poll: 5 * time.Second, Latency: time.Second})
 		if err := r.aws.Start(ctx, r.cp.Config, scheme); err != nil {
 			return err
