@@ -49,8 +49,10 @@ func TestShippedEvalSet(t *testing.T) {
 	scores := map[string]float64{}
 	for _, n := range search.AnalyzerNames() {
 		a, _ := search.NewAnalyzer(n)
-		ix := search.NewIndex(a)
-		ix.Add(s.Corpus...)
+		ix, err := search.NewMemIndex(a, search.DefaultTitleWeight, s.Corpus)
+		if err != nil {
+			t.Fatal(err)
+		}
 		r, err := Run(context.Background(), ix, s)
 		if err != nil {
 			t.Fatal(err)

@@ -38,10 +38,12 @@ func synthCorpus(n int) ([]*doc.Chunk, []string) {
 			words[j] = vocab[zipf.Uint64()]
 		}
 		var groups []string
-		if i%3 == 0 {
-			groups = []string{"g" + fmt.Sprint(i%7)}
+		public := (i/4)%3 != 0 // one file = 4 chunks sharing an ACL
+		if !public {
+			groups = []string{"g" + fmt.Sprint((i/4)%7)}
 		}
-		chunks[i] = &doc.Chunk{ID: fmt.Sprint(i), Title: words[0] + " " + words[1], Text: strings.Join(words, " "), Groups: groups}
+		chunks[i] = &doc.Chunk{ID: fmt.Sprint(i), Source: fmt.Sprintf("file:///docs/%d.md", i/4), Title: words[0] + " " + words[1],
+			Text: strings.Join(words, " "), Public: public, Groups: groups}
 	}
 	queries := make([]string, 200)
 	for i := range queries {
@@ -59,8 +61,10 @@ func synthCorpus(n int) ([]*doc.Chunk, []string) {
 func BenchmarkSearch100k(b *testing.B) {
 	chunks, queries := synthCorpus(100_000)
 	a, _ := NewAnalyzer(DefaultAnalyzer)
-	ix := NewIndex(a)
-	ix.Add(chunks...)
+	ix, err := NewMemIndex(a, DefaultTitleWeight, chunks)
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
@@ -83,6 +87,8 @@ func BenchmarkIndex100k(b *testing.B) {
 	a, _ := NewAnalyzer(DefaultAnalyzer)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		NewIndex(a).Add(chunks...)
+		if _, err := NewMemIndex(a, DefaultTitleWeight, chunks); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
