@@ -16,7 +16,8 @@ func FuzzParse(f *testing.F) {
 	f.Add("a.md", []byte("---\ntitle: x\ngroups: [a]\n---\n# H\n\ntext\n\n- item\n"))
 	f.Add("a.html", []byte("<title>t</title><h1>h</h1><p>p</p><meta name=acl content=a,b>"))
 	f.Add("a.txt", []byte("plain\n\ntext"))
-	for _, name := range []string{"python-docx.docx", "korean-word-styles.docx", "ghostscript.pdf"} {
+	for _, name := range []string{"python-docx.docx", "korean-word-styles.docx", "ghostscript.pdf", "libreoffice-impress.pptx",
+		"openpyxl.xlsx", "excel-cp949.csv", "hancom-table.hwpx", "hancom-table.hwp"} {
 		if b, err := os.ReadFile(filepath.Join("testdata", "producers", name)); err == nil {
 			f.Add(name, b)
 		}

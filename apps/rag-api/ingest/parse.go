@@ -41,6 +41,16 @@ func (in *Ingester) formatOf(path string) (p parser, refusal string) {
 		return parseDOCX, ""
 	case ".txt", ".text":
 		return parseText, ""
+	case ".pptx":
+		return parsePPTX, ""
+	case ".xlsx":
+		return parseXLSX, ""
+	case ".csv", ".tsv":
+		return parseCSV, ""
+	case ".hwpx":
+		return parseHWPX, ""
+	case ".hwp":
+		return parseHWP, ""
 	case ".doc":
 		return nil, "Word 97-2003 (.doc) is not supported: save it as .docx"
 	case ".ppt":
@@ -55,7 +65,7 @@ func (in *Ingester) formatOf(path string) (p parser, refusal string) {
 }
 
 // supportedExts are the extensions with a parser (for --ext validation).
-var supportedExts = []string{".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".txt", ".text"}
+var supportedExts = []string{".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".pptx", ".xlsx", ".csv", ".tsv", ".hwpx", ".hwp", ".txt", ".text"}
 
 func (in *Ingester) pdf() *PDFEngine {
 	if in.PDF == nil {

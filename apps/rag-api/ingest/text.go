@@ -7,17 +7,17 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
 
-// parseText treats the file as UTF-8 paragraphs. Invalid UTF-8 is a reason to
-// skip: it is almost always a binary file with a text extension.
+// parseText treats the file as paragraphs of UTF-8 (or CP949, which Korean
+// Windows tools write). Anything else is a reason to skip: it is almost
+// always a binary file with a text extension.
 func parseText(_ context.Context, b []byte) (*Parsed, error) {
-	b = bytes.TrimPrefix(b, utf8BOM)
-	if !utf8.Valid(b) {
-		return nil, fmt.Errorf("not valid UTF-8 text")
+	b, err := decodeText(b)
+	if err != nil {
+		return nil, err
 	}
 	if bytes.IndexByte(b, 0) >= 0 {
 		return nil, fmt.Errorf("contains NUL bytes: binary file")
