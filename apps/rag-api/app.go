@@ -89,6 +89,9 @@ func build(ctx context.Context, o serveOpts) (*app, error) {
 	cfg := server.Config{Generator: gen, Rewriter: rw, AnswerTimeout: o.answerTimeout}
 	if ix != nil {
 		cfg.Retriever, cfg.Chunks = ix, ix
+		if o.prf {
+			cfg.Retriever = prfRetriever{ix}
+		}
 	}
 	if o.oidcIssuer != "" {
 		id, err := identity.New(ctx, identity.Config{Issuer: o.oidcIssuer, Audience: o.oidcAudience, GroupsClaim: o.oidcGroupsClaim, UserClaim: o.oidcUserClaim})
@@ -130,6 +133,13 @@ func build(ctx context.Context, o serveOpts) (*app, error) {
 		a.close = func() { in.PDF.Close(); closeIndex() }
 	}
 	return a, nil
+}
+
+// prfRetriever searches the embedded index with pseudo-relevance feedback.
+type prfRetriever struct{ ix *index.Index }
+
+func (p prfRetriever) Search(ctx context.Context, q search.Query) ([]search.Hit, error) {
+	return p.ix.SearchPRF(ctx, q, search.PRF{})
 }
 
 func uiLogin(o serveOpts, id *identity.OIDC) *api.OIDCConfig {

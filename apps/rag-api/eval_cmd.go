@@ -24,7 +24,8 @@ func evalCmd() *cobra.Command {
 	var corpus, queries, qrels, analyzer string
 	var k1, b float64
 	var titleWeight int
-	var viaIngest bool
+	var viaIngest, prf bool
+	var fb search.PRF
 	cmd := &cobra.Command{
 		Use:   "eval",
 		Short: "Measure retrieval on a BEIR-format set: nDCG@10, recall@10/100, MRR@10",
@@ -54,7 +55,11 @@ func evalCmd() *cobra.Command {
 				}
 				var r eval.Result
 				if viaIngest {
-					r, err = evalViaIngest(cmd.Context(), set, an, titleWeight, k1, b)
+					var p *search.PRF
+					if prf {
+						p = &fb
+					}
+					r, err = evalViaIngest(cmd.Context(), set, an, titleWeight, k1, b, p)
 				} else {
 					var ix *search.Index
 					ix, err = search.NewMemIndex(an, titleWeight, set.Corpus)
@@ -62,7 +67,11 @@ func evalCmd() *cobra.Command {
 						if k1 > 0 {
 							ix.SetParams(k1, b)
 						}
-						r, err = eval.Run(cmd.Context(), ix, set)
+						var s eval.Searcher = ix
+						if prf {
+							s = prfSearcher{ix, fb}
+						}
+						r, err = eval.Run(cmd.Context(), s, set)
 					}
 				}
 				if err != nil {
@@ -81,6 +90,10 @@ func evalCmd() *cobra.Command {
 	f.Float64Var(&k1, "k1", 0, "BM25 k1 (0: default)")
 	f.Float64Var(&b, "b", 0.75, "BM25 b (with --k1)")
 	f.IntVar(&titleWeight, "title-weight", search.DefaultTitleWeight, "how many times title terms count")
+	f.BoolVar(&prf, "prf", false, "RM3 pseudo-relevance feedback")
+	f.IntVar(&fb.Docs, "prf-docs", 10, "feedback passages (--prf)")
+	f.IntVar(&fb.Terms, "prf-terms", 20, "expansion terms (--prf)")
+	f.Float64Var(&fb.Weight, "prf-weight", 0.6, "weight of the original query (--prf)")
 	f.BoolVar(&viaIngest, "via-ingest", false, "write each document as a Markdown file and evaluate what ingest and chunking make of it")
 	for _, n := range []string{"corpus", "queries", "qrels"} {
 		_ = cmd.MarkFlagRequired(n)
@@ -91,7 +104,7 @@ func evalCmd() *cobra.Command {
 // evalViaIngest runs the set through the path a deployment uses: one
 // Markdown file per document (title in front matter), ingested into a
 // persisted index, reopened, searched; a document ranks at its best chunk.
-func evalViaIngest(ctx context.Context, set *eval.Set, an search.Analyzer, titleWeight int, k1, b float64) (eval.Result, error) {
+func evalViaIngest(ctx context.Context, set *eval.Set, an search.Analyzer, titleWeight int, k1, b float64, prf *search.PRF) (eval.Result, error) {
 	dir, err := os.MkdirTemp("", "rag-eval-")
 	if err != nil {
 		return eval.Result{}, err
@@ -136,7 +149,7 @@ func evalViaIngest(ctx context.Context, set *eval.Set, an search.Analyzer, title
 	for _, c := range set.Corpus {
 		byName[safeName(c.ID)] = c.ID
 	}
-	s := searcher{ix: ix, k1: k1, b: b}
+	s := searcher{ix: ix, k1: k1, b: b, prf: prf}
 	return eval.RunMapped(ctx, s, set, 200, func(c *doc.Chunk) string {
 		return byName[strings.TrimSuffix(path.Base(c.Source), ".md")]
 	})
@@ -145,13 +158,26 @@ func evalViaIngest(ctx context.Context, set *eval.Set, an search.Analyzer, title
 type searcher struct {
 	ix    *index.Index
 	k1, b float64
+	prf   *search.PRF
 }
 
 func (s searcher) Search(ctx context.Context, q search.Query) ([]search.Hit, error) {
 	if s.k1 > 0 {
 		s.ix.SetParams(s.k1, s.b)
 	}
+	if s.prf != nil {
+		return s.ix.SearchPRF(ctx, q, *s.prf)
+	}
 	return s.ix.Search(ctx, q)
+}
+
+type prfSearcher struct {
+	ix *search.Index
+	p  search.PRF
+}
+
+func (p prfSearcher) Search(ctx context.Context, q search.Query) ([]search.Hit, error) {
+	return p.ix.SearchPRF(ctx, q, p.p)
 }
 
 // safeName keeps corpus ids usable as file names.

@@ -44,6 +44,7 @@ func lambdaCmd() *cobra.Command {
 	f.StringVar(&o.index, "index", "/var/task/rag-index.db", "index database file (read at cold start)")
 	f.StringVar(&o.analyzer, "analyzer", search.DefaultAnalyzer, "text analyzer of the embedded index")
 	f.IntVar(&o.titleWeight, "title-weight", search.DefaultTitleWeight, "title weight the index was built with")
+	f.BoolVar(&o.prf, "prf", true, "expand queries with pseudo-relevance feedback (RM3)")
 	f.StringVar(&mode, "invoke-mode", "buffered", "stream (Function URL RESPONSE_STREAM) or buffered (API Gateway HTTP API, BUFFERED Function URL)")
 	f.StringVar(&o.retriever, "retriever", "embedded", "retrieval backend: embedded (the shipped index) or kendra")
 	f.StringVar(&o.kendraIndex, "kendra-index-id", "", "Kendra index id (--retriever kendra)")

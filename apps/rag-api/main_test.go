@@ -163,3 +163,5 @@ func TestLiveIndex(t *testing.T) {
 	}
 	t.Logf("restart with %d chunks: loaded and checked in %s", n, time.Since(start))
 }
+
+func osMkdirTemp() (string, error) { return os.MkdirTemp("", "rag-api-bench-") }

@@ -19,6 +19,7 @@ import (
 type serveOpts struct {
 	addr, index, analyzer, feedback string
 	titleWeight                     int
+	prf                             bool
 	targets                         []string
 	watch                           time.Duration
 	ingestOpts                      ingestOpts
@@ -93,6 +94,7 @@ func serveCmd() *cobra.Command {
 	f.DurationVar(&o.watch, "watch", time.Minute, "how often --ingest targets are checked for changes (0: only at start)")
 	f.StringVar(&o.analyzer, "analyzer", search.DefaultAnalyzer, "text analyzer of the embedded index")
 	f.IntVar(&o.titleWeight, "title-weight", search.DefaultTitleWeight, "how many times title terms count in the embedded index")
+	f.BoolVar(&o.prf, "prf", true, "expand queries with pseudo-relevance feedback (RM3) in the embedded index: finds the other language's version of bilingual documents (see README)")
 	f.StringVar(&o.feedback, "feedback-file", "", "append feedback as JSON lines to this file (default: log it)")
 	f.DurationVar(&o.readTimeout, "read-timeout", 30*time.Second, "time allowed to read a whole request")
 	f.IntVar(&o.maxConns, "max-conns", 1024, "maximum simultaneous connections (0: unlimited)")

@@ -75,6 +75,11 @@ func (l *Index) Search(ctx context.Context, q search.Query) ([]search.Hit, error
 // SetParams overrides BM25's k1 and b (evaluation).
 func (l *Index) SetParams(k1, b float64) { l.ix.SetParams(k1, b) }
 
+// SearchPRF searches with RM3 pseudo-relevance feedback.
+func (l *Index) SearchPRF(ctx context.Context, q search.Query, p search.PRF) ([]search.Hit, error) {
+	return l.ix.SearchPRF(ctx, q, p)
+}
+
 // Len returns the number of live chunks.
 func (l *Index) Len() int { return l.ix.Len() }
 
