@@ -22,6 +22,8 @@ func TestConverge(t *testing.T) {
 		"Cluster":    {"the cluster needs its key; node groups and add-ons need the cluster", "../../compositions/cluster/examples/prod.yaml", []string{"cluster", "nodegroup-system", "addon-coredns", "kubeconfig"}},
 		"WebPortal":  {"the WAF association needs the ALB's ARN", "../../compositions/webportal/examples/prod.yaml", []string{"waf-alb"}},
 		"DataLake":   {"Firehose and the crawlers need the key's ARN; the trail needs the raw bucket's policy", "../../compositions/datalake/examples/prod.yaml", []string{"firehose", "firehose-role", "crawler-role", "crawler-cloudtrail", "trail"}},
+		"KnowledgeBase": {"the index needs its key; rag-api's Lambda takes the index id as an argument", "../../compositions/knowledgebase/examples/prod.yaml",
+			[]string{"index", "rag-api-lambda", "rag-api-url", "rag-api-url-permission", "rag-api-url-invoke"}},
 	}
 	fn := newServer(t)
 	for name, tc := range cases {
