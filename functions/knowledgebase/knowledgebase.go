@@ -106,7 +106,7 @@ func (b *builder) index() {
 			// USER_TOKEN index wants a token instead, and Gen AI Enterprise
 			// indexes refuse USER_TOKEN).
 			UserContextPolicy: compose.Ptr("ATTRIBUTE_FILTER"),
-			Tags: b.tag.Tags("index"),
+			Tags:              b.tag.Tags("index"),
 		}},
 	})
 }
