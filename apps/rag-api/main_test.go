@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -165,3 +169,89 @@ func TestLiveIndex(t *testing.T) {
 }
 
 func osMkdirTemp() (string, error) { return os.MkdirTemp("", "rag-api-bench-") }
+
+// TestSlowBodiesAreCut: a client that sends headers and then trickles (or
+// withholds) its body loses the connection at the read timeout instead of
+// holding it.
+func TestSlowBodiesAreCut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.ReadAll(r.Body) })
+	srv := httpServer(serveOpts{readTimeout: 300 * time.Millisecond}, h)
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /v1/ask HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"question\":")
+	start := time.Now()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.ReadAll(c) // returns when the server closes the connection
+	if err != nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("slow body held for %s (%v)", time.Since(start), err)
+	}
+}
+
+// TestFailingTargetDoesNotStopTheOthers: an unmounted folder is logged and
+// retried; the other targets are ingested.
+func TestFailingTargetDoesNotStopTheOthers(t *testing.T) {
+	docs := t.TempDir()
+	if err := os.WriteFile(filepath.Join(docs, "a.md"), []byte("# A\n\nThe answer is here."), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := serveOpts{index: filepath.Join(t.TempDir(), "ix.db"), analyzer: search.DefaultAnalyzer, titleWeight: search.DefaultTitleWeight,
+		targets: []string{filepath.Join(docs, "not-mounted"), docs}}
+	app, err := build(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.close()
+	var logs bytes.Buffer
+	app.watcher.log = slog.New(slog.NewTextHandler(&logs, nil))
+	app.watcher.pass(context.Background())
+	if app.index.Len() != 1 || !strings.Contains(logs.String(), "retrying next pass") || !strings.Contains(logs.String(), "not-mounted") {
+		t.Fatalf("%d chunks; log:\n%s", app.index.Len(), logs.String())
+	}
+}
+
+// TestAnswersFromRealPDFs: facts that live only in PDFs written by Chromium
+// (Type 3 fonts) and LibreOffice are found and cited with their page.
+func TestAnswersFromRealPDFs(t *testing.T) {
+	docs := t.TempDir()
+	for _, f := range []string{"chromium-type3.pdf", "libreoffice.pdf"} {
+		b, err := os.ReadFile(filepath.Join("ingest", "testdata", "producers", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(docs, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app, err := build(context.Background(), serveOpts{index: filepath.Join(t.TempDir(), "ix.db"), analyzer: search.DefaultAnalyzer,
+		titleWeight: search.DefaultTitleWeight, prf: true, targets: []string{docs}, ingestOpts: ingestOpts{pdfCache: ingest.DefaultPDFCacheDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.close()
+	app.watcher.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	app.watcher.pass(context.Background())
+	ts := httptest.NewServer(app.handler)
+	defer ts.Close()
+	cases := []struct {
+		q, want string
+		page    int
+	}{
+		{"국내 출장 일일 식비 한도는 얼마인가요?", "삼만 오천 원", 1},
+		{"When are taxis reimbursed?", "taxis after 22:00 are reimbursed", 2},
+	}
+	for _, c := range cases {
+		ar := ask(t, ts.URL, c.q)
+		if !strings.Contains(ar.Answer, c.want) || len(ar.Sources) == 0 || ar.Sources[0].Page != c.page || !strings.HasSuffix(ar.Sources[0].Source, ".pdf") {
+			t.Errorf("%q: answer %q, sources %+v", c.q, ar.Answer, ar.Sources)
+		}
+	}
+}

@@ -65,15 +65,7 @@ func serveCmd() *cobra.Command {
 			if o.maxConns > 0 {
 				ln = netutil.LimitListener(ln, o.maxConns)
 			}
-			srv := &http.Server{
-				Handler:           app.handler,
-				ReadHeaderTimeout: 10 * time.Second,
-				// A body must arrive in time: slow-body connections are cut,
-				// not held open. Streamed answers are bounded by --answer-timeout.
-				ReadTimeout:    o.readTimeout,
-				IdleTimeout:    2 * time.Minute,
-				MaxHeaderBytes: 64 << 10,
-			}
+			srv := httpServer(o, app.handler)
 			fmt.Fprintf(cmd.OutOrStdout(), "rag-api listening on http://%s/\n", ln.Addr())
 			go func() {
 				<-cmd.Context().Done()
@@ -104,6 +96,15 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&o.kendraIndex, "kendra-index-id", "", "Kendra index id (--retriever kendra)")
 	addIdentityFlags(cmd, &o)
 	return cmd
+}
+
+// httpServer bounds what one connection may hold: a request must arrive
+// within --read-timeout (slow-body connections are cut, not kept), headers
+// within 10 s. Streamed answers are bounded by --answer-timeout instead of a
+// write timeout.
+func httpServer(o serveOpts, h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: o.readTimeout,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 }
 
 func addGeneratorFlags(cmd *cobra.Command, o *serveOpts) {

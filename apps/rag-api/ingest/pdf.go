@@ -15,6 +15,7 @@ import (
 
 	"github.com/klippa-app/go-pdfium"
 	pdferrors "github.com/klippa-app/go-pdfium/errors"
+	"github.com/klippa-app/go-pdfium/references"
 	"github.com/klippa-app/go-pdfium/requests"
 	"github.com/klippa-app/go-pdfium/webassembly"
 	"github.com/tetratelabs/wazero"
@@ -184,11 +185,11 @@ func extractPDF(inst pdfium.Pdfium, b []byte) (*Parsed, error) {
 		p.Title = strings.TrimSpace(t.Value)
 	}
 	for i := 0; i < n; i++ {
-		r, err := inst.GetPageText(&requests.GetPageText{Page: requests.Page{ByIndex: &requests.PageByIndex{Document: doc.Document, Index: i}}})
+		raw, err := pageText(inst, doc.Document, i)
 		if err != nil {
 			return nil, fmt.Errorf("pdf page %d: %w", i+1, err)
 		}
-		txt := strings.TrimSpace(strings.ReplaceAll(r.Text, "\r\n", "\n"))
+		txt := strings.TrimSpace(strings.ReplaceAll(raw, "\r\n", "\n"))
 		if txt == "" {
 			continue
 		}
@@ -198,6 +199,26 @@ func extractPDF(inst pdfium.Pdfium, b []byte) (*Parsed, error) {
 		return nil, fmt.Errorf("pdf has %d pages but no extractable text (scanned image? run OCR first)", n)
 	}
 	return p, nil
+}
+
+// pageText reads a page's text in one call into the WebAssembly module
+// (go-pdfium's GetPageText makes one call per character, ~25 ms a page).
+// Characters PDFium cannot map to Unicode come back as NUL and are dropped.
+func pageText(inst pdfium.Pdfium, doc references.FPDF_DOCUMENT, i int) (string, error) {
+	tp, err := inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{Page: requests.Page{ByIndex: &requests.PageByIndex{Document: doc, Index: i}}})
+	if err != nil {
+		return "", err
+	}
+	defer inst.FPDFText_ClosePage(&requests.FPDFText_ClosePage{TextPage: tp.TextPage})
+	cc, err := inst.FPDFText_CountChars(&requests.FPDFText_CountChars{TextPage: tp.TextPage})
+	if err != nil || cc.Count <= 0 {
+		return "", err
+	}
+	t, err := inst.FPDFText_GetText(&requests.FPDFText_GetText{TextPage: tp.TextPage, StartIndex: 0, Count: cc.Count})
+	if err != nil {
+		return "", err
+	}
+	return strings.ReplaceAll(t.Text, "\x00", ""), nil
 }
 
 // pdfParagraphs joins the lines PDFium reports back into paragraphs: a line

@@ -73,6 +73,13 @@ func TestPDFGarbageIsRefused(t *testing.T) {
 	}
 }
 
+func TestPasswordPDFIsRefused(t *testing.T) {
+	_, err := sharedPDF.parse(context.Background(), readFixture(t, "ghostscript-password.pdf"))
+	if err == nil || !strings.Contains(err.Error(), "password-protected") {
+		t.Fatalf("encrypted PDF: %v", err)
+	}
+}
+
 // TestPDFParseIsCancelled: a cancelled parse stops (PDFium's instance is
 // killed) and the engine keeps working for the next file.
 func TestPDFParseIsCancelled(t *testing.T) {
