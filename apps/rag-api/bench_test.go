@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,6 +66,7 @@ func benchAsk(b *testing.B, prf bool) {
 	lat := make([][]time.Duration, clients)
 	var failed atomic.Int64
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for c := 0; c < clients; c++ {
@@ -94,6 +96,7 @@ func benchAsk(b *testing.B, prf bool) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	b.StopTimer()
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d requests failed", n)
@@ -108,4 +111,13 @@ func benchAsk(b *testing.B, prf bool) {
 	b.ReportMetric(pct(95), "p95-ms")
 	b.ReportMetric(pct(99), "p99-ms")
 	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
+	// CPU per request (server and clients together, this process) does not
+	// depend on what else the machine runs, unlike the latencies above.
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(all)), "cpu-ms/req")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
