@@ -140,6 +140,9 @@ func splitKeepingBreaks(text string) []string {
 	rs := []rune(text)
 	start := 0
 	for i, r := range rs {
+		if i < start {
+			continue // already taken as the break after the previous sentence
+		}
 		end := r == '\n' || r == '。' || r == '！' || r == '？' ||
 			((r == '.' || r == '?' || r == '!') && (i+1 == len(rs) || rs[i+1] == ' ' || rs[i+1] == '\n'))
 		if !end {
