@@ -29,3 +29,5 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+func errUsage(format string, args ...any) error { return fmt.Errorf(format, args...) }

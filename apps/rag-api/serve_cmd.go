@@ -2,34 +2,27 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"sync"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
-	"github.com/aws/aws-sdk-go-v2/service/kendra"
 	"github.com/spf13/cobra"
+	"golang.org/x/net/netutil"
 
-	"github.com/unsilo/unsilo/apps/rag-api/answer"
-	"github.com/unsilo/unsilo/apps/rag-api/doc"
-	"github.com/unsilo/unsilo/apps/rag-api/identity"
 	"github.com/unsilo/unsilo/apps/rag-api/ingest"
-	kendraret "github.com/unsilo/unsilo/apps/rag-api/kendra"
 	"github.com/unsilo/unsilo/apps/rag-api/search"
-	"github.com/unsilo/unsilo/apps/rag-api/server"
-	"github.com/unsilo/unsilo/apps/rag-api/store"
 )
 
 type serveOpts struct {
 	addr, index, analyzer, feedback string
-	dirs                            []string
+	titleWeight                     int
+	prf                             bool
+	targets                         []string
+	watch                           time.Duration
+	ingestOpts                      ingestOpts
 	generator                       string
 	openaiURL, openaiModel          string
 	answerTimeout                   time.Duration
@@ -38,25 +31,41 @@ type serveOpts struct {
 	guardrailVersion                string
 	retriever, kendraIndex          string
 	oidcIssuer, oidcAudience        string
-	oidcGroupsClaim                 string
+	oidcGroupsClaim, oidcUserClaim  string
+	uiClientID, uiScopes, uiToken   string
+	readTimeout                     time.Duration
+	maxConns                        int
 }
 
 func serveCmd() *cobra.Command {
 	var o serveOpts
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve /v1/ask, /v1/search, /v1/feedback, /healthz, /metrics and the web UI",
+		Short: "Serve /v1/ask, /v1/search, /v1/preview, /v1/feedback, /healthz, /metrics and the web UI, ingesting --ingest targets continuously",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			h, cleanup, err := buildHandler(cmd.Context(), o)
+			app, err := build(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			defer cleanup()
+			defer app.close()
+			if len(o.targets) > 0 {
+				// An empty index (first start, fresh volume) is filled before
+				// the server listens, so it never serves an empty index as if
+				// it were complete; a persisted one serves at once.
+				empty := app.index != nil && app.index.Len() == 0
+				if empty {
+					app.watcher.pass(cmd.Context())
+				}
+				go app.watcher.run(cmd.Context(), o.watch, !empty)
+			}
 			ln, err := net.Listen("tcp", o.addr)
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+			if o.maxConns > 0 {
+				ln = netutil.LimitListener(ln, o.maxConns)
+			}
+			srv := httpServer(o, app.handler)
 			fmt.Fprintf(cmd.OutOrStdout(), "rag-api listening on http://%s/\n", ln.Addr())
 			go func() {
 				<-cmd.Context().Done()
@@ -72,15 +81,30 @@ func serveCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
-	f.StringVar(&o.index, "index", "rag-index.db", "index database file")
-	f.StringSliceVar(&o.dirs, "ingest", nil, "folders or s3://bucket/prefix to ingest (incrementally) before serving")
+	f.StringVar(&o.index, "index", "rag-index.db", "index database file (persisted: a restart loads it instead of re-ingesting)")
+	f.StringSliceVar(&o.targets, "ingest", nil, "folders, files or s3://bucket/prefix to ingest, then keep in step (see --watch)")
+	f.DurationVar(&o.watch, "watch", time.Minute, "how often --ingest targets are checked for changes (0: only at start)")
 	f.StringVar(&o.analyzer, "analyzer", search.DefaultAnalyzer, "text analyzer of the embedded index")
+	f.IntVar(&o.titleWeight, "title-weight", search.DefaultTitleWeight, "how many times title terms count in the embedded index")
+	f.BoolVar(&o.prf, "prf", true, "expand queries with pseudo-relevance feedback (RM3) in the embedded index: finds the other language's version of bilingual documents (see README)")
 	f.StringVar(&o.feedback, "feedback-file", "", "append feedback as JSON lines to this file (default: log it)")
+	f.DurationVar(&o.readTimeout, "read-timeout", 30*time.Second, "time allowed to read a whole request")
+	f.IntVar(&o.maxConns, "max-conns", 1024, "maximum simultaneous connections (0: unlimited)")
+	addIngestFlags(cmd, &o.ingestOpts)
 	addGeneratorFlags(cmd, &o)
 	f.StringVar(&o.retriever, "retriever", "embedded", "retrieval backend: embedded (local BM25 index) or kendra")
 	f.StringVar(&o.kendraIndex, "kendra-index-id", "", "Kendra index id (--retriever kendra)")
 	addIdentityFlags(cmd, &o)
 	return cmd
+}
+
+// httpServer bounds what one connection may hold: a request must arrive
+// within --read-timeout (slow-body connections are cut, not kept), headers
+// within 10 s. Streamed answers are bounded by --answer-timeout instead of a
+// write timeout.
+func httpServer(o serveOpts, h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: o.readTimeout,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 }
 
 func addGeneratorFlags(cmd *cobra.Command, o *serveOpts) {
@@ -97,120 +121,25 @@ func addGeneratorFlags(cmd *cobra.Command, o *serveOpts) {
 func addIdentityFlags(cmd *cobra.Command, o *serveOpts) {
 	f := cmd.Flags()
 	f.StringVar(&o.oidcIssuer, "oidc-issuer", "", "OIDC issuer URL; when set every API call needs a bearer token and groups come from it")
-	f.StringVar(&o.oidcAudience, "oidc-audience", "", "expected token audience (client id)")
+	f.StringVar(&o.oidcAudience, "oidc-audience", "", "client id tokens must be issued to (aud, or client_id for Cognito access tokens); required with --oidc-issuer")
 	f.StringVar(&o.oidcGroupsClaim, "oidc-groups-claim", "groups", "token claim holding the user's groups (Cognito: cognito:groups)")
+	f.StringVar(&o.oidcUserClaim, "oidc-user-claim", "email", "token claim naming the user to Kendra (per-user ACLs of Drive and Gmail are email addresses)")
+	f.StringVar(&o.uiClientID, "oidc-ui-client-id", "", "public client the web UI logs in with (authorization code + PKCE; default: --oidc-audience)")
+	f.StringVar(&o.uiScopes, "oidc-ui-scopes", "openid profile email", "scopes the web UI asks for")
+	f.StringVar(&o.uiToken, "oidc-ui-token", "access_token", "token the web UI sends: access_token or id_token")
 }
 
-func generator(o serveOpts, an search.Analyzer) (answer.Generator, error) {
-	switch o.generator {
-	case "", "extractive":
-		return answer.Extractive{Analyzer: an}, nil
-	case "openai":
-		if o.openaiModel == "" {
-			return nil, fmt.Errorf("--generator openai needs --openai-model")
+// logReport logs one ingest pass: a summary, and each file not indexed.
+func logReport(log *slog.Logger, rep ingest.Report) {
+	level := slog.LevelInfo
+	if !rep.Changed() && len(rep.Skipped) == 0 {
+		level = slog.LevelDebug
+	}
+	log.Log(context.Background(), level, "ingested", "target", rep.Target, "files", rep.Files, "added", rep.Added, "updated", rep.Updated,
+		"unchanged", rep.Unchanged, "removed", rep.Removed, "skipped", len(rep.Skipped), "chunks", rep.Chunks, "took", rep.Duration.Round(time.Millisecond))
+	for _, s := range rep.Skipped {
+		if !s.Remembered {
+			log.Warn("not indexed", "source", s.Source, "reason", s.Reason)
 		}
-		return answer.OpenAI{BaseURL: o.openaiURL, Model: o.openaiModel, APIKey: os.Getenv("OPENAI_API_KEY"),
-			Client: &http.Client{Timeout: o.answerTimeout}}, nil
-	case "bedrock":
-		if o.bedrockModel == "" {
-			return nil, fmt.Errorf("--generator bedrock needs --bedrock-model")
-		}
-		cfg, err := awsconfig.LoadDefaultConfig(context.Background())
-		if err != nil {
-			return nil, fmt.Errorf("aws config: %w", err)
-		}
-		return answer.Bedrock{Client: bedrockruntime.NewFromConfig(cfg), ModelID: o.bedrockModel,
-			GuardrailID: o.guardrailID, GuardrailVersion: o.guardrailVersion}, nil
-	}
-	return nil, fmt.Errorf("unknown --generator %q (want extractive, openai or bedrock)", o.generator)
-}
-
-// buildHandler opens the store, ingests, loads the index and wires the server.
-func buildHandler(ctx context.Context, o serveOpts) (http.Handler, func(), error) {
-	an, err := search.NewAnalyzer(o.analyzer)
-	if err != nil {
-		return nil, nil, err
-	}
-	open := store.Open
-	if o.readOnly {
-		open = store.OpenReadOnly
-	}
-	st, err := open(o.index)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, d := range o.dirs {
-		rep, err := ingestOne(ctx, &ingest.Ingester{Store: st}, d)
-		if err != nil {
-			st.Close()
-			return nil, nil, fmt.Errorf("ingest %s: %w", d, err)
-		}
-		slog.Info("ingested", "dir", d, "added", rep.Added, "updated", rep.Updated, "unchanged", rep.Unchanged,
-			"removed", rep.Removed, "skipped", len(rep.Skipped), "chunks", rep.Chunks)
-		for _, s := range rep.Skipped {
-			slog.Warn("skipped file", "source", s.Source, "reason", s.Reason)
-		}
-	}
-	ix := search.NewIndex(an)
-	var batch []*doc.Chunk
-	if err := st.Chunks(func(c *doc.Chunk) error { batch = append(batch, c); return nil }); err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	ix.Add(batch...)
-	slog.Info("index loaded", "chunks", ix.Len(), "analyzer", an.Name)
-	gen, err := generator(o, an)
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	cfg := server.Config{Retriever: ix, Generator: gen, AnswerTimeout: o.answerTimeout}
-	if o.oidcIssuer != "" {
-		id, err := identity.New(ctx, o.oidcIssuer, o.oidcAudience, o.oidcGroupsClaim)
-		if err != nil {
-			st.Close()
-			return nil, nil, err
-		}
-		cfg.Identity = id
-	}
-	switch o.retriever {
-	case "", "embedded":
-	case "kendra":
-		if o.kendraIndex == "" {
-			st.Close()
-			return nil, nil, fmt.Errorf("--retriever kendra needs --kendra-index-id")
-		}
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-		if err != nil {
-			st.Close()
-			return nil, nil, fmt.Errorf("aws config: %w", err)
-		}
-		cfg.Retriever = &kendraret.Retriever{Client: kendra.NewFromConfig(awsCfg), IndexID: o.kendraIndex, QueryForKorean: true}
-	default:
-		st.Close()
-		return nil, nil, fmt.Errorf("unknown --retriever %q (want embedded or kendra)", o.retriever)
-	}
-	if o.feedback != "" {
-		cfg.Feedback = fileFeedback(o.feedback)
-	}
-	return server.New(cfg), func() { st.Close() }, nil
-}
-
-func fileFeedback(path string) func(context.Context, server.Feedback) error {
-	var mu sync.Mutex
-	return func(_ context.Context, fb server.Feedback) error {
-		mu.Lock()
-		defer mu.Unlock()
-		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		line := struct {
-			server.Feedback
-			Subject string    `json:"subject,omitempty"`
-			Time    time.Time `json:"time"`
-		}{fb, fb.Subject, time.Now().UTC()}
-		return json.NewEncoder(f).Encode(line)
 	}
 }

@@ -136,10 +136,10 @@ type workload struct {
 // crossplaneServices are the AWS services whose resources the platform's
 // compositions create and delete; the providers manage them whole. IAM and
 // KMS are not among them: see crossplaneStatements.
-var crossplaneServices = []string{"ec2", "s3", "rds", "elasticloadbalancing", "autoscaling", "cloudfront", "wafv2", "firehose", "glue", "athena", "cloudtrail", "kendra", "eks", "logs", "cloudformation"}
+var crossplaneServices = []string{"ec2", "s3", "rds", "elasticloadbalancing", "autoscaling", "cloudfront", "wafv2", "firehose", "glue", "athena", "cloudtrail", "kendra", "eks", "logs", "cloudformation", "lambda", "apigateway"}
 
 // passedTo are the services the platform hands its roles to.
-var passedTo = []string{"eks.amazonaws.com", "ec2.amazonaws.com", "pods.eks.amazonaws.com", "glue.amazonaws.com", "firehose.amazonaws.com", "kendra.amazonaws.com"}
+var passedTo = []string{"eks.amazonaws.com", "ec2.amazonaws.com", "pods.eks.amazonaws.com", "glue.amazonaws.com", "firehose.amazonaws.com", "kendra.amazonaws.com", "lambda.amazonaws.com"}
 
 // crossplaneStatements is the provider's policy: the managed services
 // whole; IAM only for roles and policies under RolePath, created only

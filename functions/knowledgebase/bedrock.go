@@ -14,12 +14,10 @@ import (
 	"github.com/unsilo/unsilo/functions/network"
 )
 
-// ragAPIAccess composes the role rag-api runs as: Converse and
-// ConverseStream (bedrock:InvokeModel*) on the listed models only, and
-// Retrieve/Query on this index only, bound to rag-api's service account.
-// Bedrock Guardrails have no provider kind at provider-aws v2.5.0: rag-api
-// takes the guardrail id from its config and passes it on every call.
-func (b *builder) ragAPIAccess() {
+// ragAPIStatements are what rag-api may do, wherever it runs (pods or the
+// Lambda): Converse and ConverseStream (bedrock:InvokeModel*) on the listed
+// models only, and Retrieve/Query on this index only.
+func (b *builder) ragAPIStatements() []map[string]any {
 	invoke := []string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
 	statements := []map[string]any{{"Sid": "ConverseWithAllowedModels", "Effect": "Allow", "Action": invoke, "Resource": b.spec.Bedrock.ModelARNs}}
 	if routed := profileModels(b.spec.Bedrock.ModelARNs); len(routed) > 0 {
@@ -36,6 +34,14 @@ func (b *builder) ragAPIAccess() {
 	if arn := b.req.AtProvider("index", "arn"); arn != "" {
 		statements = append(statements, map[string]any{"Sid": "SearchIndex", "Effect": "Allow", "Action": []string{"kendra:Retrieve", "kendra:Query"}, "Resource": arn})
 	}
+	return statements
+}
+
+// ragAPIAccess composes the role rag-api's pods run as, bound to its service
+// account. Bedrock Guardrails have no provider kind at provider-aws v2.5.0:
+// rag-api takes the guardrail id from its config and passes it on every call.
+func (b *builder) ragAPIAccess() {
+	statements := b.ragAPIStatements()
 	b.out.Add("rag-api-role", &iam.Role{
 		ObjectMeta: compose.Meta(b.req.XR, "rag-api-role", nil),
 		Spec: iam.RoleSpec{ForProvider: iam.RoleParameters{

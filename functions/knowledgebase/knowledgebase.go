@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 
+	apigw "github.com/upbound/provider-aws/v2/apis/namespaced/apigatewayv2/v1beta1"
+	logs "github.com/upbound/provider-aws/v2/apis/namespaced/cloudwatchlogs/v1beta1"
 	eks "github.com/upbound/provider-aws/v2/apis/namespaced/eks/v1beta1"
 	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
 	kendra "github.com/upbound/provider-aws/v2/apis/namespaced/kendra/v1beta1"
 	kms "github.com/upbound/provider-aws/v2/apis/namespaced/kms/v1beta1"
+	lambda "github.com/upbound/provider-aws/v2/apis/namespaced/lambda/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -23,7 +26,8 @@ func (API) Kind() string { return "KnowledgeBase" }
 
 // AddToScheme implements compose.API.
 func (API) AddToScheme(s *runtime.Scheme) error {
-	return compose.AddToScheme(s, kendra.AddToScheme, iam.AddToScheme, kms.AddToScheme, eks.AddToScheme, corev1.AddToScheme)
+	return compose.AddToScheme(s, kendra.AddToScheme, iam.AddToScheme, kms.AddToScheme, eks.AddToScheme, corev1.AddToScheme,
+		lambda.AddToScheme, apigw.AddToScheme, logs.AddToScheme)
 }
 
 var ref = compose.Sibling
@@ -55,6 +59,7 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 		return nil, err
 	}
 	b.ragAPIConfig()
+	b.lambda()
 	b.usages()
 	b.cp.Apply(b.out)
 	b.status()
@@ -106,15 +111,14 @@ func (b *builder) index() {
 			Edition:                           compose.Ptr(b.spec.Edition),
 			RoleArnSelector:                   ref("index-role"),
 			ServerSideEncryptionConfiguration: &kendra.ServerSideEncryptionConfigurationParameters{KMSKeyID: compose.Ptr(key)},
-			// rag-api passes each user's groups; Kendra filters passages by
-			// the documents' ACLs, so nobody sees what they could not open.
-			UserContextPolicy: compose.Ptr("USER_TOKEN"),
-			UserTokenConfigurations: &kendra.UserTokenConfigurationsParameters{
-				JSONTokenTypeConfiguration: &kendra.JSONTokenTypeConfigurationParameters{
-					UserNameAttributeField: compose.Ptr("username"), GroupAttributeField: compose.Ptr("groups"),
-				},
-			},
-			Tags: b.tag.Tags("index"),
+			// rag-api passes each caller's user id and groups
+			// (UserContext.UserId/Groups); Kendra filters passages by the
+			// documents' ACLs, so nobody sees what they could not open.
+			// ATTRIBUTE_FILTER is the policy those fields work with (a
+			// USER_TOKEN index wants a token instead, and Gen AI Enterprise
+			// indexes refuse USER_TOKEN).
+			UserContextPolicy: compose.Ptr("ATTRIBUTE_FILTER"),
+			Tags:              b.tag.Tags("index"),
 		}},
 	})
 }

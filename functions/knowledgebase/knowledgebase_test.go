@@ -121,8 +121,8 @@ func TestOrdering(t *testing.T) {
 	if got := *idx.Spec.ForProvider.ServerSideEncryptionConfiguration.KMSKeyID; got != keyARN {
 		t.Errorf("index encrypted with %q, want the composed key", got)
 	}
-	if got := *idx.Spec.ForProvider.UserContextPolicy; got != "USER_TOKEN" {
-		t.Errorf("user context policy %q: without USER_TOKEN Kendra ignores the groups rag-api passes", got)
+	if got := *idx.Spec.ForProvider.UserContextPolicy; got != "ATTRIBUTE_FILTER" || idx.Spec.ForProvider.UserTokenConfigurations != nil {
+		t.Errorf("user context policy %q: rag-api passes UserContext.UserId and Groups, which a USER_TOKEN index refuses (it wants a token)", got)
 	}
 }
 

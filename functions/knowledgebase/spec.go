@@ -30,6 +30,7 @@ type Spec struct {
 	Sources         Sources           `json:"sources"`
 	Bedrock         Bedrock           `json:"bedrock"`
 	PodIdentity     *PodIdentity      `json:"podIdentity,omitempty"`
+	Lambda          *Lambda           `json:"lambda,omitempty"`
 	Tags            map[string]string `json:"tags,omitempty"`
 }
 
@@ -117,6 +118,9 @@ func readSpec(xr *resource.Composite) (*Spec, error) {
 	if w := s.Sources.WebCrawler; w != nil && w.Depth == 0 {
 		w.Depth = 2
 	}
+	if s.Lambda != nil {
+		s.Lambda.defaults(s.Bedrock.ModelARNs)
+	}
 	return s, s.validate()
 }
 
@@ -176,6 +180,9 @@ func (s *Spec) validate() error {
 	}
 	if g := s.Bedrock.GuardrailARN; g != "" && !guardrailARN.MatchString(g) {
 		return compose.Invalid("spec.bedrock.guardrailArn", g, "must be a Bedrock guardrail ARN (arn:aws:bedrock:REGION:ACCOUNT:guardrail/ID)")
+	}
+	if s.Lambda != nil {
+		return s.Lambda.validate(s.Region, s.Bedrock.ModelARNs)
 	}
 	return nil
 }

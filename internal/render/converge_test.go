@@ -20,6 +20,8 @@ func TestConverge(t *testing.T) {
 		"Cluster":    {"the cluster needs its key; node groups and add-ons need the cluster", "../../compositions/cluster/examples/prod.yaml", []string{"cluster", "nodegroup-system", "addon-coredns", "kubeconfig"}},
 		"WebPortal":  {"the WAF association needs the ALB's ARN", "../../compositions/webportal/examples/prod.yaml", []string{"waf-alb"}},
 		"DataLake":   {"Firehose, the crawlers and the ingest queues need the key's ARN; the trail needs the raw bucket's policy, the bucket notifications the queue's", "../../compositions/datalake/examples/prod.yaml", []string{"firehose", "firehose-role", "crawler-role", "crawler-cloudtrail", "trail", "ingest-queue", "ingest-dlq", "raw-bucket-notification", "alb-bucket-notification"}},
+		"KnowledgeBase": {"the index needs its key; rag-api's Lambda takes the index id as an argument", "../../compositions/knowledgebase/examples/prod.yaml",
+			[]string{"index", "rag-api-lambda", "rag-api-url", "rag-api-url-permission", "rag-api-url-invoke"}},
 	}
 	fn := newServer(t)
 	for name, tc := range cases {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
+	"github.com/unsilo/unsilo/apps/rag-api/api"
 	"github.com/unsilo/unsilo/apps/rag-api/doc"
 )
 
@@ -26,25 +27,38 @@ type Bedrock struct {
 	GuardrailID      string
 	GuardrailVersion string
 	MaxTokens        int32
+	Fallback         Heuristic // rewrites follow-ups when the model cannot
 }
 
 // Answer implements Generator.
-func (b Bedrock) Answer(ctx context.Context, question string, passages []*doc.Chunk, emit func(string) error) error {
+func (b Bedrock) Answer(ctx context.Context, q Question, passages []*doc.Chunk, emit func(string) error) error {
 	if len(passages) == 0 {
-		return emit(DontKnow(question))
+		return emit(DontKnow(q.Text))
 	}
+	return b.complete(ctx, SystemPrompt, chatMessages(q, passages), emit)
+}
+
+// Rewrite implements Rewriter.
+func (b Bedrock) Rewrite(ctx context.Context, question string, history []api.Turn) (string, error) {
+	return modelRewrite(ctx, b.complete, b.Fallback, question, history)
+}
+
+func (b Bedrock) complete(ctx context.Context, system string, msgs []message, emit func(string) error) error {
 	maxTokens := b.MaxTokens
 	if maxTokens <= 0 {
 		maxTokens = 1024
 	}
 	in := &bedrockruntime.ConverseStreamInput{
-		ModelId: aws.String(b.ModelID),
-		System:  []types.SystemContentBlock{&types.SystemContentBlockMemberText{Value: SystemPrompt}},
-		Messages: []types.Message{{
-			Role:    types.ConversationRoleUser,
-			Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: Prompt(question, passages)}},
-		}},
+		ModelId:         aws.String(b.ModelID),
+		System:          []types.SystemContentBlock{&types.SystemContentBlockMemberText{Value: system}},
 		InferenceConfig: &types.InferenceConfiguration{MaxTokens: aws.Int32(maxTokens), Temperature: aws.Float32(0)},
+	}
+	for _, m := range msgs {
+		role := types.ConversationRoleUser
+		if m.Role == "assistant" {
+			role = types.ConversationRoleAssistant
+		}
+		in.Messages = append(in.Messages, types.Message{Role: role, Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: m.Text}}})
 	}
 	if b.GuardrailID != "" {
 		in.GuardrailConfig = &types.GuardrailStreamConfiguration{

@@ -67,7 +67,7 @@ func TestBedrockConverseStream(t *testing.T) {
 	defer ts.Close()
 	b := Bedrock{Client: bedrockClient(ts.URL), ModelID: "apac.anthropic.claude-3-haiku-20240307-v1:0", GuardrailID: "gr-123", GuardrailVersion: "2"}
 	var out strings.Builder
-	err := b.Answer(context.Background(), "연차는 며칠?", []*doc.Chunk{{Title: "휴가", Text: "연차는 15일"}}, func(s string) error { out.WriteString(s); return nil })
+	err := b.Answer(context.Background(), Question{Text: "연차는 며칠?"}, []*doc.Chunk{{Title: "휴가", Text: "연차는 15일"}}, func(s string) error { out.WriteString(s); return nil })
 	if err != nil || out.String() != "연차는 15일입니다 [1]" {
 		t.Fatalf("%q %v", out.String(), err)
 	}
@@ -91,7 +91,7 @@ func TestBedrockErrors(t *testing.T) {
 	// A model id the fake does not route: the SDK turns the 400 into a ValidationException.
 	b := Bedrock{Client: bedrockruntime.New(bedrockruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(ts.URL + "/nope"),
 		Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")}), ModelID: "m"}
-	err := b.Answer(context.Background(), "q", []*doc.Chunk{{Text: "x"}}, func(string) error { return nil })
+	err := b.Answer(context.Background(), Question{Text: "q"}, []*doc.Chunk{{Text: "x"}}, func(string) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "bedrock") || !strings.Contains(err.Error(), "unexpected request") {
 		t.Fatalf("err %v", err)
 	}

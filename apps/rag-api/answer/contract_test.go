@@ -28,7 +28,7 @@ func TestAWSContract(t *testing.T) {
 	c := bedrockruntime.New(bedrockruntime.Options{Region: "ap-northeast-1", BaseEndpoint: aws.String(ts.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), APIOptions: []func(*middleware.Stack) error{rec.APIOption}})
 	b := Bedrock{Client: c, ModelID: "anthropic.claude-3-haiku-20240307-v1:0", GuardrailID: "gr-123", GuardrailVersion: "1"}
-	if err := b.Answer(context.Background(), "연차는 며칠?", []*doc.Chunk{{Title: "휴가", Text: "연차는 15일"}}, func(string) error { return nil }); err != nil {
+	if err := b.Answer(context.Background(), Question{Text: "연차는 며칠?"}, []*doc.Chunk{{Title: "휴가", Text: "연차는 15일"}}, func(string) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if err := awscalls.Golden("../../../contracts/rag-api/bedrock.json", "go test ./apps/rag-api/answer -run TestAWSContract", rec, os.Getenv("UPDATE_GOLDEN") != ""); err != nil {

@@ -3,6 +3,7 @@ package answer
 import (
 	"context"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/unsilo/unsilo/apps/rag-api/doc"
@@ -11,7 +12,8 @@ import (
 
 // Extractive answers by quoting the sentences of the retrieved passages that
 // share the most query terms, each cited with its passage number. It needs no
-// model and never states anything that is not in a passage.
+// model and never states anything that is not in a passage; sentences that
+// read as instructions (guard.go) are never quoted, however well they match.
 type Extractive struct {
 	Analyzer  search.Analyzer
 	Sentences int // sentences to quote (default 3)
@@ -25,14 +27,17 @@ type scored struct {
 }
 
 // Answer implements Generator.
-func (e Extractive) Answer(ctx context.Context, question string, passages []*doc.Chunk, emit func(string) error) error {
+func (e Extractive) Answer(ctx context.Context, q Question, passages []*doc.Chunk, emit func(string) error) error {
 	qterms := map[string]bool{}
-	for _, t := range e.Analyzer.Terms(nil, question) {
+	for _, t := range e.Analyzer.Terms(nil, q.query()) {
 		qterms[t] = true
 	}
 	var cands []scored
 	for i, p := range passages {
 		for j, s := range sentences(p.Text) {
+			if IsInstruction(s) {
+				continue
+			}
 			seen := map[string]bool{}
 			hit := 0.0
 			for _, t := range e.Analyzer.Terms(nil, s) {
@@ -66,7 +71,7 @@ func (e Extractive) Answer(ctx context.Context, question string, passages []*doc
 		picked = append(picked, c)
 	}
 	if len(picked) == 0 {
-		return emit(DontKnow(question))
+		return emit(DontKnow(q.Text))
 	}
 	sort.SliceStable(picked, func(a, b int) bool { return picked[a].order < picked[b].order })
 	for i, p := range picked {
@@ -81,12 +86,7 @@ func (e Extractive) Answer(ctx context.Context, question string, passages []*doc
 	return nil
 }
 
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
-}
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // sentences splits on sentence ends and line breaks, keeping the punctuation.
 func sentences(text string) []string {
@@ -102,8 +102,10 @@ func sentences(text string) []string {
 			continue
 		}
 		cur.WriteRune(r)
-		end := r == '.' || r == '?' || r == '!' || r == '。'
-		if end && (i+1 == len(rs) || rs[i+1] == ' ' || rs[i+1] == '\n') {
+		// CJK full stops end a sentence with no space after them.
+		cjkEnd := r == '。' || r == '！' || r == '？'
+		end := r == '.' || r == '?' || r == '!'
+		if cjkEnd || end && (i+1 == len(rs) || rs[i+1] == ' ' || rs[i+1] == '\n') {
 			if s := strings.TrimSpace(cur.String()); s != "" {
 				out = append(out, s)
 			}

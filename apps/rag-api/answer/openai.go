@@ -10,16 +10,18 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/unsilo/unsilo/apps/rag-api/api"
 	"github.com/unsilo/unsilo/apps/rag-api/doc"
 )
 
 // OpenAI talks to any OpenAI-compatible chat completions endpoint (vLLM,
 // Ollama, LiteLLM, OpenAI itself) with streaming.
 type OpenAI struct {
-	BaseURL string // e.g. http://localhost:11434/v1
-	APIKey  string
-	Model   string
-	Client  *http.Client
+	BaseURL  string // e.g. http://localhost:11434/v1
+	APIKey   string
+	Model    string
+	Client   *http.Client
+	Fallback Heuristic // rewrites follow-ups when the model cannot
 }
 
 type chatMessage struct {
@@ -46,15 +48,24 @@ type chatChunk struct {
 }
 
 // Answer implements Generator.
-func (o OpenAI) Answer(ctx context.Context, question string, passages []*doc.Chunk, emit func(string) error) error {
+func (o OpenAI) Answer(ctx context.Context, q Question, passages []*doc.Chunk, emit func(string) error) error {
 	if len(passages) == 0 {
-		return emit(DontKnow(question))
+		return emit(DontKnow(q.Text))
 	}
-	body, err := json.Marshal(chatRequest{
-		Model:    o.Model,
-		Messages: []chatMessage{{Role: "system", Content: SystemPrompt}, {Role: "user", Content: Prompt(question, passages)}},
-		Stream:   true,
-	})
+	return o.complete(ctx, SystemPrompt, chatMessages(q, passages), emit)
+}
+
+// Rewrite implements Rewriter.
+func (o OpenAI) Rewrite(ctx context.Context, question string, history []api.Turn) (string, error) {
+	return modelRewrite(ctx, o.complete, o.Fallback, question, history)
+}
+
+func (o OpenAI) complete(ctx context.Context, system string, msgs []message, emit func(string) error) error {
+	cm := []chatMessage{{Role: "system", Content: system}}
+	for _, m := range msgs {
+		cm = append(cm, chatMessage{Role: m.Role, Content: m.Text})
+	}
+	body, err := json.Marshal(chatRequest{Model: o.Model, Messages: cm, Stream: true})
 	if err != nil {
 		return err
 	}
@@ -98,8 +109,7 @@ func (o OpenAI) Answer(ctx context.Context, question string, passages []*doc.Chu
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		line := sc.Text()
-		data, ok := strings.CutPrefix(line, "data:")
+		data, ok := strings.CutPrefix(sc.Text(), "data:")
 		if !ok {
 			continue
 		}

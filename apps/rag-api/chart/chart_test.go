@@ -56,4 +56,21 @@ func TestChartRenders(t *testing.T) {
 	if err != nil || strings.Contains(out["rag-api/templates/deployment.yaml"], "--bedrock-model") {
 		t.Errorf("embedded defaults: %v", err)
 	}
+	if _, err := render(t, map[string]any{"retriever": "embedded", "generator": "extractive", "oidc": map[string]any{"issuer": "https://login.example/"}}); err == nil ||
+		!strings.Contains(err.Error(), "oidc.audience is required") {
+		t.Errorf("an issuer without an audience accepted: %v", err)
+	}
+	out, err = render(t, map[string]any{"retriever": "embedded", "generator": "extractive", "ingest": []any{"s3://docs/handbook/", "/docs"},
+		"persistence": map[string]any{"existingClaim": "rag-index"},
+		"oidc":        map[string]any{"issuer": "https://login.example/", "audience": "rag-api", "uiClientId": "rag-ui", "uiToken": "id_token"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep = out["rag-api/templates/deployment.yaml"]
+	for _, want := range []string{"--ingest=s3://docs/handbook/", "--ingest=/docs", "--watch=1m", "claimName: \"rag-index\"", "--oidc-ui-client-id=rag-ui",
+		"--oidc-ui-token=id_token", "--oidc-user-claim=email", "XDG_CACHE_HOME", "mountPath: /tmp"} {
+		if !strings.Contains(dep, want) {
+			t.Errorf("embedded with ingest: deployment lacks %q:\n%s", want, dep)
+		}
+	}
 }

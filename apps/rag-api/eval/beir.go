@@ -42,7 +42,7 @@ func Load(corpusPath, queriesPath, qrelsPath string) (*Set, error) {
 		if c.ID == "" {
 			return fmt.Errorf("missing _id")
 		}
-		s.Corpus = append(s.Corpus, &doc.Chunk{ID: c.ID, Source: c.ID, Title: c.Title, Text: c.Text})
+		s.Corpus = append(s.Corpus, &doc.Chunk{ID: c.ID, Source: c.ID, Title: c.Title, Text: c.Text, Public: true})
 		return nil
 	})
 	if err != nil {

@@ -49,8 +49,10 @@ func TestShippedEvalSet(t *testing.T) {
 	scores := map[string]float64{}
 	for _, n := range search.AnalyzerNames() {
 		a, _ := search.NewAnalyzer(n)
-		ix := search.NewIndex(a)
-		ix.Add(s.Corpus...)
+		ix, err := search.NewMemIndex(a, search.DefaultTitleWeight, s.Corpus)
+		if err != nil {
+			t.Fatal(err)
+		}
 		r, err := Run(context.Background(), ix, s)
 		if err != nil {
 			t.Fatal(err)
@@ -75,4 +77,35 @@ func FuzzParseQrels(f *testing.F) {
 		m := map[string]map[string]int{}
 		_ = ParseQrels(strings.NewReader(s), m)
 	})
+}
+
+// TestPRFOnShippedSet guards the reason feedback is on by default: on the
+// bilingual set it finds the other language's version of a passage.
+func TestPRFOnShippedSet(t *testing.T) {
+	s, err := Load("../testdata/eval/corpus.jsonl", "../testdata/eval/queries.jsonl", "../testdata/eval/qrels.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := search.NewAnalyzer(search.DefaultAnalyzer)
+	ix, err := search.NewMemIndex(a, search.DefaultTitleWeight, s.Corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Run(context.Background(), ix, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb, err := Run(context.Background(), prf{ix}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fb.NDCG10 < 0.92 || fb.Recall[10] < 0.9 || fb.NDCG10 <= plain.NDCG10 {
+		t.Errorf("PRF nDCG@10 %.3f recall@10 %.3f, without %.3f %.3f", fb.NDCG10, fb.Recall[10], plain.NDCG10, plain.Recall[10])
+	}
+}
+
+type prf struct{ ix *search.Index }
+
+func (p prf) Search(ctx context.Context, q search.Query) ([]search.Hit, error) {
+	return p.ix.SearchPRF(ctx, q, search.PRF{})
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/unsilo/unsilo/apps/rag-api/doc"
 	"github.com/unsilo/unsilo/apps/rag-api/search"
 )
 
@@ -19,8 +20,21 @@ type Result struct {
 // RecallKs are the cut-offs reported for recall.
 var RecallKs = []int{10, 100}
 
-// Run searches every judged query against ix and averages the metrics.
-func Run(ctx context.Context, ix *search.Index, s *Set) (Result, error) {
+// Searcher is what Run evaluates: an in-memory index, or the live index a
+// server answers from.
+type Searcher interface {
+	Search(ctx context.Context, q search.Query) ([]search.Hit, error)
+}
+
+// Run searches every judged query against ix and averages the metrics. A
+// document's rank is that of its best chunk.
+func Run(ctx context.Context, ix Searcher, s *Set) (Result, error) {
+	return RunMapped(ctx, ix, s, 100, func(c *doc.Chunk) string { return c.ID })
+}
+
+// RunMapped is Run with hits mapped to corpus ids by docOf (chunks of one
+// document count once, at their best rank); depth chunks are retrieved.
+func RunMapped(ctx context.Context, ix Searcher, s *Set, depth int, docOf func(*doc.Chunk) string) (Result, error) {
 	res := Result{Recall: map[int]float64{}}
 	ids := make([]string, 0, len(s.Qrels))
 	for qid := range s.Qrels {
@@ -30,13 +44,17 @@ func Run(ctx context.Context, ix *search.Index, s *Set) (Result, error) {
 	}
 	sort.Strings(ids)
 	for _, qid := range ids {
-		hits, err := ix.Search(ctx, search.Query{Text: s.Queries[qid], TopK: 100})
+		hits, err := ix.Search(ctx, search.Query{Text: s.Queries[qid], TopK: depth})
 		if err != nil {
 			return res, err
 		}
-		ranked := make([]string, len(hits))
-		for i, h := range hits {
-			ranked[i] = h.Chunk.ID
+		ranked := make([]string, 0, len(hits))
+		seen := map[string]bool{}
+		for _, h := range hits {
+			if id := docOf(h.Chunk); !seen[id] {
+				seen[id] = true
+				ranked = append(ranked, id)
+			}
 		}
 		rel := s.Qrels[qid]
 		res.NDCG10 += NDCG(ranked, rel, 10)

@@ -1,75 +1,45 @@
 package ingest
 
 import (
-	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
-// maxDocxXML bounds the decompressed size of word/document.xml: a zip bomb
-// expands to gigabytes from a few kilobytes, a real document rarely exceeds
-// a few megabytes.
-const maxDocxXML = 64 << 20
-
-var errTooLarge = errors.New("decompressed size exceeds limit")
-
-// parseDOCX reads the main document part of an Office Open XML file with
-// archive/zip and encoding/xml: paragraphs styled HeadingN start sections.
-func parseDOCX(b []byte) (*Parsed, error) {
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+// parseDOCX reads the main document part of a Word file with archive/zip and
+// encoding/xml. Headings are found through styles.xml: a paragraph style is a
+// heading if its built-in name is "heading N" or "Title", or it (or a style
+// it is based on) has an outline level. Korean and other localised Word
+// versions give heading styles numeric ids ("1", "2"), so the id alone says
+// nothing.
+func parseDOCX(ctx context.Context, b []byte) (*Parsed, error) {
+	z, err := openZip(b, "docx")
 	if err != nil {
-		return nil, fmt.Errorf("docx: not a zip archive: %w", err)
+		return nil, err
 	}
-	var docPart, corePart *zip.File
-	for _, f := range zr.File {
-		switch f.Name {
-		case "word/document.xml":
-			docPart = f
-		case "docProps/core.xml":
-			corePart = f
-		}
+	body, err := z.read("word/document.xml")
+	if err != nil {
+		return nil, err
 	}
-	if docPart == nil {
+	if body == nil {
 		return nil, fmt.Errorf("docx: no word/document.xml part")
 	}
-	body, err := readBounded(docPart, maxDocxXML)
-	if err != nil {
-		return nil, fmt.Errorf("docx: word/document.xml: %w", err)
-	}
 	p := &Parsed{}
-	if corePart != nil {
-		if core, err := readBounded(corePart, 1<<20); err == nil {
-			p.Title = coreTitle(core)
-		}
+	if core, err := z.read("docProps/core.xml"); err == nil && core != nil {
+		p.Title = coreTitle(core)
 	}
-	if err := docxSections(body, p); err != nil {
+	levels := map[string]int{}
+	if st, err := z.read("word/styles.xml"); err == nil && st != nil {
+		levels = styleLevels(st)
+	}
+	if err := docxSections(ctx, body, levels, p); err != nil {
 		return nil, fmt.Errorf("docx: %w", err)
 	}
 	return p, nil
-}
-
-func readBounded(f *zip.File, limit int64) ([]byte, error) {
-	if f.UncompressedSize64 > uint64(limit) {
-		return nil, fmt.Errorf("%w (%d > %d bytes)", errTooLarge, f.UncompressedSize64, limit)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	// The header can lie: count what actually comes out.
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w (> %d bytes)", errTooLarge, limit)
-	}
-	return b, nil
 }
 
 func coreTitle(b []byte) string {
@@ -89,12 +59,94 @@ func coreTitle(b []byte) string {
 	}
 }
 
-func docxSections(b []byte, p *Parsed) error {
+type wordStyle struct {
+	ID      string `xml:"styleId,attr"`
+	Type    string `xml:"type,attr"`
+	Name    val    `xml:"name"`
+	BasedOn val    `xml:"basedOn"`
+	Outline val    `xml:"pPr>outlineLvl"`
+}
+
+type val struct {
+	Val string `xml:"val,attr"`
+}
+
+// styleLevels maps paragraph style ids to heading levels (1-9; 0 for Title).
+func styleLevels(b []byte) map[string]int {
+	var doc struct {
+		Styles []wordStyle `xml:"style"`
+	}
+	out := map[string]int{}
+	if xml.Unmarshal(b, &doc) != nil {
+		return out
+	}
+	byID := map[string]wordStyle{}
+	for _, s := range doc.Styles {
+		if s.Type == "" || s.Type == "paragraph" {
+			byID[s.ID] = s
+		}
+	}
+	var level func(id string, depth int) (int, bool)
+	level = func(id string, depth int) (int, bool) {
+		s, ok := byID[id]
+		if !ok || depth > 16 {
+			return 0, false
+		}
+		name := strings.ToLower(strings.TrimSpace(s.Name.Val))
+		if name == "title" {
+			return 0, true
+		}
+		if n, ok := strings.CutPrefix(name, "heading "); ok {
+			if l, err := strconv.Atoi(n); err == nil && l >= 1 && l <= 9 {
+				return l, true
+			}
+		}
+		if s.Outline.Val != "" {
+			if l, err := strconv.Atoi(s.Outline.Val); err == nil && l >= 0 && l <= 8 {
+				return l + 1, true
+			}
+		}
+		if s.BasedOn.Val != "" {
+			return level(s.BasedOn.Val, depth+1)
+		}
+		return 0, false
+	}
+	for id := range byID {
+		if l, ok := level(id, 0); ok {
+			out[id] = l
+		}
+	}
+	return out
+}
+
+// headingOf reports a paragraph's heading level from its style (through
+// styles.xml, else the English style id "Heading2") or its own outline level.
+func headingOf(style, outline string, levels map[string]int) (int, bool) {
+	if outline != "" {
+		if l, err := strconv.Atoi(outline); err == nil && l >= 0 && l <= 8 {
+			return l + 1, true
+		}
+	}
+	if l, ok := levels[style]; ok {
+		return l, true
+	}
+	ls := strings.ToLower(style)
+	if ls == "title" {
+		return 0, true
+	}
+	if n, ok := strings.CutPrefix(ls, "heading"); ok {
+		if l, err := strconv.Atoi(n); err == nil && l >= 1 && l <= 9 {
+			return l, true
+		}
+	}
+	return 0, false
+}
+
+func docxSections(ctx context.Context, b []byte, levels map[string]int, p *Parsed) error {
 	d := xml.NewDecoder(bytes.NewReader(b))
-	var para strings.Builder
-	var cur strings.Builder
-	heading := ""
-	style := ""
+	var para, cur strings.Builder
+	var path []string
+	heading, style, outline := "", "", ""
 	inText := false
 	flush := func() {
 		if s := strings.TrimSpace(cur.String()); s != "" {
@@ -102,7 +154,12 @@ func docxSections(b []byte, p *Parsed) error {
 		}
 		cur.Reset()
 	}
-	for {
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		tok, err := d.Token()
 		if err == io.EOF {
 			break
@@ -115,13 +172,11 @@ func docxSections(b []byte, p *Parsed) error {
 			switch t.Name.Local {
 			case "p":
 				para.Reset()
-				style = ""
+				style, outline = "", ""
 			case "pStyle":
-				for _, a := range t.Attr {
-					if a.Name.Local == "val" {
-						style = a.Value
-					}
-				}
+				style = attrVal(t)
+			case "outlineLvl":
+				outline = attrVal(t)
 			case "t":
 				inText = true
 			case "tab":
@@ -138,11 +193,25 @@ func docxSections(b []byte, p *Parsed) error {
 				if text == "" {
 					continue
 				}
-				ls := strings.ToLower(style)
-				if strings.HasPrefix(ls, "heading") || ls == "title" {
+				if level, ok := headingOf(style, outline, levels); ok {
 					flush()
-					heading = text
-					if p.Title == "" && (ls == "title" || ls == "heading1") {
+					if level == 0 {
+						if p.Title == "" {
+							p.Title = text
+						}
+						path = path[:0]
+						heading = text
+						continue
+					}
+					for len(path) >= level {
+						path = path[:len(path)-1]
+					}
+					for len(path) < level-1 {
+						path = append(path, "")
+					}
+					path = append(path, text)
+					heading = joinHeading(path)
+					if p.Title == "" && level == 1 {
 						p.Title = text
 					}
 					continue
@@ -158,4 +227,13 @@ func docxSections(b []byte, p *Parsed) error {
 	}
 	flush()
 	return nil
+}
+
+func attrVal(t xml.StartElement) string {
+	for _, a := range t.Attr {
+		if a.Name.Local == "val" {
+			return a.Value
+		}
+	}
+	return ""
 }

@@ -94,7 +94,7 @@ func zipOf(t testing.TB, files map[string][]byte) []byte {
 	return b.Bytes()
 }
 
-// zipBombDOCX holds a document.xml that inflates to more than maxDocxXML.
+// zipBombDOCX holds a document.xml that inflates to more than maxPartBytes.
 func zipBombDOCX(t testing.TB) []byte {
 	t.Helper()
 	var b bytes.Buffer
@@ -104,7 +104,7 @@ func zipBombDOCX(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	chunk := bytes.Repeat([]byte{' '}, 1<<20)
-	for i := 0; i < maxDocxXML>>20+2; i++ {
+	for i := 0; i < maxPartBytes>>20+2; i++ {
 		if _, err := w.Write(chunk); err != nil {
 			t.Fatal(err)
 		}

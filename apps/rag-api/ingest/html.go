@@ -2,54 +2,102 @@ package ingest
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"strings"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
-// parseHTML walks the DOM, starts a section at every h1..h6 and drops markup
-// that is never content (scripts, styles, navigation, forms).
-func parseHTML(b []byte) (*Parsed, error) {
-	root, err := html.Parse(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
+// skipped elements never hold content a reader came for.
+var skipped = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Noscript: true, atom.Nav: true, atom.Template: true,
+	atom.Svg: true, atom.Form: true, atom.Iframe: true,
+}
+
+var blocks = map[atom.Atom]bool{
+	atom.P: true, atom.Div: true, atom.Li: true, atom.Tr: true, atom.Br: true, atom.Section: true, atom.Article: true,
+	atom.Pre: true, atom.Blockquote: true, atom.Table: true, atom.Ul: true, atom.Ol: true, atom.Main: true,
+	atom.Header: true, atom.Footer: true, atom.Dd: true, atom.Dt: true, atom.Hr: true,
+}
+
+// parseHTML streams the tokens (no DOM: linear time on hostile nesting and
+// interruptible), starts a section at every h1..h6 and drops markup that is
+// never content (scripts, styles, navigation, forms).
+func parseHTML(ctx context.Context, b []byte) (*Parsed, error) {
+	z := html.NewTokenizer(bytes.NewReader(bytes.TrimPrefix(b, utf8BOM)))
 	p := &Parsed{}
 	var path []string
 	heading := ""
-	var cur strings.Builder
+	var cur, capture strings.Builder
+	capturing := atom.Atom(0) // title or h1..h6 whose text is being collected
+	var skip atom.Atom
+	skipDepth := 0
 	flush := func() {
 		if s := strings.TrimSpace(collapseSpaces(cur.String())); s != "" {
 			p.Sections = append(p.Sections, Section{Heading: heading, Text: s})
 		}
 		cur.Reset()
 	}
-	var walk func(n *html.Node, depth int)
-	walk = func(n *html.Node, depth int) {
-		if depth > 512 { // hostile nesting
-			return
+	for n := 0; ; n++ {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 		}
-		if n.Type == html.ElementNode {
-			switch n.Data {
-			case "script", "style", "noscript", "nav", "template", "svg", "form", "iframe":
-				return
-			case "title":
-				if p.Title == "" {
-					p.Title = strings.TrimSpace(textOf(n))
-				}
-				return
-			case "meta":
-				if attr(n, "name") == "acl" || attr(n, "name") == "groups" {
-					for _, g := range strings.Split(attr(n, "content"), ",") {
-						if g = strings.TrimSpace(g); g != "" {
-							p.Groups = append(p.Groups, g)
-						}
-					}
-				}
-			case "h1", "h2", "h3", "h4", "h5", "h6":
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			if errors.Is(z.Err(), io.EOF) {
+				break
+			}
+			return nil, fmt.Errorf("html: %w", z.Err())
+		}
+		tok := z.Token()
+		if skipDepth > 0 {
+			switch {
+			case tt == html.StartTagToken && tok.DataAtom == skip:
+				skipDepth++
+			case tt == html.EndTagToken && tok.DataAtom == skip:
+				skipDepth--
+			}
+			continue
+		}
+		switch tt {
+		case html.StartTagToken, html.SelfClosingTagToken:
+			a := tok.DataAtom
+			switch {
+			case a == atom.Meta:
+				metaACL(tok, p)
+			case skipped[a] && tt == html.StartTagToken:
+				skip, skipDepth = a, 1
+			case a == atom.Title && p.Title == "":
+				capturing = a
+				capture.Reset()
+			case headingLevel(a) > 0 && tt == html.StartTagToken:
 				flush()
-				level := int(n.Data[1] - '0')
-				t := strings.TrimSpace(collapseSpaces(textOf(n)))
+				capturing = a
+				capture.Reset()
+			case a == atom.Td || a == atom.Th:
+				cur.WriteString(" ")
+			case blocks[a]:
+				cur.WriteString("\n\n")
+			}
+		case html.EndTagToken:
+			a := tok.DataAtom
+			switch {
+			case capturing == 0:
+				if blocks[a] {
+					cur.WriteString("\n\n")
+				}
+			case a == capturing && a == atom.Title:
+				p.Title = strings.TrimSpace(collapseSpaces(capture.String()))
+				capturing = 0
+			case a == capturing:
+				level := headingLevel(a)
+				t := strings.TrimSpace(collapseSpaces(capture.String()))
 				for len(path) >= level {
 					path = path[:len(path)-1]
 				}
@@ -61,55 +109,73 @@ func parseHTML(b []byte) (*Parsed, error) {
 				if p.Title == "" && level == 1 {
 					p.Title = t
 				}
-				return
-			case "p", "div", "li", "tr", "br", "section", "article", "pre", "blockquote", "table", "ul", "ol":
-				defer cur.WriteString("\n\n")
-			case "td", "th":
-				defer cur.WriteString(" ")
+				capturing = 0
+			}
+		case html.TextToken:
+			if capturing != 0 {
+				capture.WriteString(tok.Data)
+			} else {
+				cur.WriteString(tok.Data)
 			}
 		}
-		if n.Type == html.TextNode {
-			cur.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c, depth+1)
-		}
 	}
-	walk(root, 0)
+	if capturing != 0 && capturing != atom.Title {
+		cur.WriteString(capture.String()) // a heading never closed: keep its text
+	}
 	flush()
 	return p, nil
 }
 
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
+func headingLevel(a atom.Atom) int {
+	switch a {
+	case atom.H1:
+		return 1
+	case atom.H2:
+		return 2
+	case atom.H3:
+		return 3
+	case atom.H4:
+		return 4
+	case atom.H5:
+		return 5
+	case atom.H6:
+		return 6
 	}
-	return ""
+	return 0
 }
 
-func textOf(n *html.Node) string {
-	var b strings.Builder
-	var f func(*html.Node)
-	f = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			f(c)
+// metaACL reads <meta name="acl"|"groups" content="a,b">; the name is
+// matched without regard to case, as HTML attribute values of this kind are.
+func metaACL(tok html.Token, p *Parsed) {
+	name, content, hasContent := "", "", false
+	for _, a := range tok.Attr {
+		switch strings.ToLower(a.Key) {
+		case "name":
+			name = strings.ToLower(strings.TrimSpace(a.Val))
+		case "content":
+			content, hasContent = a.Val, true
 		}
 	}
-	f(n)
-	return b.String()
+	if name != "acl" && name != "groups" {
+		return
+	}
+	p.DocACL = true
+	gs, err := groupsValue(`<meta name="`+name+`">`, content)
+	switch {
+	case err != nil:
+		p.ACLErr = err
+	case !hasContent || len(gs) == 0:
+		p.ACLErr = fmt.Errorf(`<meta name="%s"> lists no group: nobody could read it`, name)
+	default:
+		p.Groups = append(p.Groups, gs...)
+	}
 }
 
 // collapseSpaces squeezes runs of spaces and tabs but keeps paragraph breaks.
 func collapseSpaces(s string) string {
 	var b strings.Builder
-	lines := strings.Split(s, "\n")
 	blank := 0
-	for _, l := range lines {
+	for _, l := range strings.Split(s, "\n") {
 		l = strings.Join(strings.Fields(l), " ")
 		if l == "" {
 			blank++

@@ -2,14 +2,12 @@ package ingest
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -20,14 +18,18 @@ import (
 // DefaultMaxFileBytes skips files larger than this before reading them.
 const DefaultMaxFileBytes = 64 << 20
 
-// Skip records a file that was not ingested and why.
+// Skip records a file that was not indexed and why.
 type Skip struct {
 	Source string `json:"source"`
 	Reason string `json:"reason"`
+	// Remembered: the file was refused before and has not changed since,
+	// so it was not parsed again.
+	Remembered bool `json:"remembered,omitempty"`
 }
 
 // Report summarises one ingest run.
 type Report struct {
+	Target    string        `json:"target"`
 	Files     int           `json:"files"`
 	Added     int           `json:"added"`
 	Updated   int           `json:"updated"`
@@ -39,10 +41,28 @@ type Report struct {
 	Duration  time.Duration `json:"duration_ns"`
 }
 
-// Ingester loads files into a store.
+// Changed reports whether the run changed the index.
+func (r Report) Changed() bool { return r.Added+r.Updated+r.Removed > 0 }
+
+func (r *Report) skip(src, reason string, remembered bool) {
+	r.Skipped = append(r.Skipped, Skip{Source: src, Reason: reason, Remembered: remembered})
+}
+
+// Sink is where ingest writes: the live index (index.Index).
+type Sink interface {
+	File(source string) (store.FileRecord, bool, error)
+	FileChunks(source string) ([]*doc.Chunk, error)
+	Sources(prefix string) ([]string, error)
+	Commit(writes []store.Write) error
+}
+
+// Ingester loads files into a Sink. It is not safe for concurrent use: one
+// goroutine (the CLI, or the server's watcher) drives it.
 type Ingester struct {
-	Store        *store.Store
+	Index        Sink
 	MaxFileBytes int64
+	MaxChunks    int           // per file; 0: DefaultMaxChunks
+	ParseTimeout time.Duration // per file; 0: DefaultParseTimeout
 	Log          *slog.Logger
 	// ProgressEvery logs progress after this many files (0: every 100).
 	ProgressEvery int
@@ -50,12 +70,61 @@ type Ingester struct {
 	Exts []string
 	// SkipDirs are directory names not descended into (hidden dirs and node_modules always are).
 	SkipDirs []string
+	// AllowEmpty lets a folder (or prefix) that turned up empty remove what
+	// was indexed from it. Off, an empty or vanished folder is an error and
+	// nothing is removed: an unmounted volume must not wipe the index.
+	AllowEmpty bool
+	// PDF is the PDF text engine (created on first use).
+	PDF *PDFEngine
+	// BatchFiles is how many changed files are committed together (0: 64).
+	BatchFiles int
 }
 
-func (in *Ingester) wanted(p string) bool {
-	if _, ok := parserFor(p); !ok {
-		return false
+func (in *Ingester) logger() *slog.Logger {
+	if in.Log != nil {
+		return in.Log
 	}
+	return slog.Default()
+}
+
+func (in *Ingester) maxChunks() int {
+	if in.MaxChunks > 0 {
+		return in.MaxChunks
+	}
+	return DefaultMaxChunks
+}
+
+func (in *Ingester) parseTimeout() time.Duration {
+	if in.ParseTimeout > 0 {
+		return in.ParseTimeout
+	}
+	return DefaultParseTimeout
+}
+
+func (in *Ingester) maxFileBytes() int64 {
+	if in.MaxFileBytes > 0 {
+		return in.MaxFileBytes
+	}
+	return DefaultMaxFileBytes
+}
+
+// CheckExts rejects --ext values that no parser reads.
+func CheckExts(exts []string) error {
+	for _, e := range exts {
+		e = "." + strings.TrimPrefix(strings.ToLower(e), ".")
+		ok := false
+		for _, s := range supportedExts {
+			ok = ok || s == e
+		}
+		if !ok {
+			return fmt.Errorf("--ext %s: no parser for it (supported: %s)", e, strings.Join(supportedExts, ", "))
+		}
+	}
+	return nil
+}
+
+// wanted reports whether the user's --ext filter admits path.
+func (in *Ingester) wanted(p string) bool {
 	if len(in.Exts) == 0 {
 		return true
 	}
@@ -80,74 +149,80 @@ func (in *Ingester) skipDir(name string) bool {
 	return false
 }
 
-type parser func([]byte) (*Parsed, error)
-
-func parserFor(path string) (parser, bool) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".md", ".markdown":
-		return parseMarkdown, true
-	case ".html", ".htm":
-		return parseHTML, true
-	case ".pdf":
-		return parsePDF, true
-	case ".docx":
-		return parseDOCX, true
-	case ".txt", ".text":
-		return parseText, true
-	}
-	return nil, false
+// ignored are files that are never documents: ACL rules themselves and
+// hidden files.
+func ignored(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.EqualFold(filepath.Ext(name), ".acl")
 }
 
-// safeParse runs a parser and converts a library panic into an error: one
-// hostile file must never take the ingest (or the server) down.
-func safeParse(p parser, b []byte) (res *Parsed, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			slog.Debug("parser panic", "panic", r, "stack", string(debug.Stack()))
-			res, err = nil, fmt.Errorf("parser failed on malformed input: %v", r)
-		}
-	}()
-	return p(b)
+// batch collects writes and commits them in groups.
+type batch struct {
+	in     *Ingester
+	writes []store.Write
+	chunks int
 }
 
-// parseTimeout bounds one file's parse. Go cannot stop a goroutine stuck in
-// a library loop (some malformed PDFs send the PDF reader into one), so the
-// parse is abandoned: the file is skipped and the ingest carries on.
-const parseTimeout = 30 * time.Second
-
-func parseWithTimeout(p parser, b []byte, d time.Duration) (*Parsed, error) {
-	type result struct {
-		p   *Parsed
-		err error
+func (b *batch) add(w store.Write) error {
+	b.writes = append(b.writes, w)
+	b.chunks += len(w.Chunks)
+	n := b.in.BatchFiles
+	if n <= 0 {
+		n = 64
 	}
-	ch := make(chan result, 1)
-	go func() {
-		r, err := safeParse(p, b)
-		ch <- result{r, err}
-	}()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case r := <-ch:
-		return r.p, r.err
-	case <-t.C:
-		return nil, fmt.Errorf("parse took longer than %s: abandoned", d)
+	if len(b.writes) >= n || b.chunks >= 20000 {
+		return b.flush()
 	}
+	return nil
 }
 
-// Dir ingests every supported file below root. Files that were stored from
-// this root before but are gone now are removed.
-func (in *Ingester) Dir(ctx context.Context, root string) (Report, error) {
-	start := time.Now()
-	rep := Report{Skipped: []Skip{}}
-	root, err := filepath.Abs(root)
+func (b *batch) flush() error {
+	if len(b.writes) == 0 {
+		return nil
+	}
+	err := b.in.Index.Commit(b.writes)
+	b.writes, b.chunks = nil, 0
 	if err != nil {
+		return fmt.Errorf("index write: %w", err)
+	}
+	return nil
+}
+
+// Path ingests a local folder (recursively) or a single file. A folder's
+// files that are gone are removed from the index; a missing path, or a
+// folder that turned up empty while the index holds files from it, is an
+// error that changes nothing (see AllowEmpty).
+func (in *Ingester) Path(ctx context.Context, target string) (Report, error) {
+	start := time.Now()
+	rep := Report{Target: target, Skipped: []Skip{}}
+	root, err := filepath.Abs(target)
+	if err != nil {
+		return rep, err
+	}
+	st, err := os.Stat(root)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return rep, fmt.Errorf("%s does not exist (volume not mounted yet?): nothing ingested, nothing removed", root)
+		}
+		return rep, err
+	}
+	b := &batch{in: in}
+	acl := newACLResolver()
+	if !st.IsDir() {
+		rep.Files = 1
+		err := in.localFile(ctx, root, acl, b, &rep)
+		if ferr := b.flush(); err == nil {
+			err = ferr
+		}
+		rep.Duration = time.Since(start)
 		return rep, err
 	}
 	var paths []string
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			rep.Skipped = append(rep.Skipped, Skip{Source: p, Reason: err.Error()})
+			if p == root {
+				return err
+			}
+			rep.skip(fileURI(p), "cannot read: "+err.Error(), false)
 			return nil
 		}
 		if d.IsDir() {
@@ -156,13 +231,26 @@ func (in *Ingester) Dir(ctx context.Context, root string) (Report, error) {
 			}
 			return nil
 		}
-		if in.wanted(p) && d.Type().IsRegular() {
-			paths = append(paths, p)
+		if ignored(d.Name()) || !in.wanted(p) {
+			return nil
 		}
+		if !d.Type().IsRegular() {
+			rep.skip(fileURI(p), "not a regular file", false)
+			return nil
+		}
+		paths = append(paths, p)
 		return nil
 	})
 	if err != nil {
 		return rep, fmt.Errorf("walk %s: %w", root, err)
+	}
+	prefix := fileURI(root) + "/"
+	existing, err := in.Index.Sources(prefix)
+	if err != nil {
+		return rep, err
+	}
+	if len(paths) == 0 && len(existing) > 0 && !in.AllowEmpty {
+		return rep, fmt.Errorf("%s has no files to ingest but the index holds %d from it: not removing them (volume not mounted?); pass --allow-empty to remove them", root, len(existing))
 	}
 	seen := map[string]bool{}
 	every := in.ProgressEvery
@@ -171,137 +259,30 @@ func (in *Ingester) Dir(ctx context.Context, root string) (Report, error) {
 	}
 	for i, p := range paths {
 		if err := ctx.Err(); err != nil {
+			_ = b.flush()
 			return rep, err
 		}
-		src := "file://" + filepath.ToSlash(p)
-		seen[src] = true
+		seen[fileURI(p)] = true
 		rep.Files++
-		if reason := in.file(root, p, src, &rep); reason != "" {
-			rep.Skipped = append(rep.Skipped, Skip{Source: src, Reason: reason})
+		if err := in.localFile(ctx, p, acl, b, &rep); err != nil {
+			_ = b.flush()
+			return rep, err
 		}
 		if (i+1)%every == 0 {
-			in.logger().Info("ingest progress", "done", i+1, "total", len(paths), "chunks", rep.Chunks, "skipped", len(rep.Skipped))
+			in.logger().Info("ingest progress", "target", target, "done", i+1, "total", len(paths), "chunks", rep.Chunks, "skipped", len(rep.Skipped))
 		}
 	}
-	prefix := "file://" + filepath.ToSlash(root) + "/"
-	sources, err := in.Store.Sources()
-	if err != nil {
-		return rep, err
-	}
-	for _, s := range sources {
-		if strings.HasPrefix(s, prefix) && !seen[s] {
-			if err := in.Store.DeleteFile(s); err != nil {
+	for _, s := range existing {
+		if !seen[s] {
+			if err := b.add(store.Write{Source: s}); err != nil {
 				return rep, err
 			}
 			rep.Removed++
 		}
 	}
+	err = b.flush()
 	rep.Duration = time.Since(start)
-	return rep, nil
+	return rep, err
 }
 
-func (in *Ingester) logger() *slog.Logger {
-	if in.Log != nil {
-		return in.Log
-	}
-	return slog.Default()
-}
-
-// file ingests one file and returns a skip reason, or "" on success.
-func (in *Ingester) file(root, path, src string, rep *Report) string {
-	limit := in.MaxFileBytes
-	if limit <= 0 {
-		limit = DefaultMaxFileBytes
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return err.Error()
-	}
-	if st.Size() > limit {
-		return fmt.Sprintf("file is %d bytes, limit is %d", st.Size(), limit)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	_, aclBytes := aclFor(root, path, nil)
-	h := sha256.New()
-	h.Write(b)
-	h.Write([]byte{0})
-	h.Write(aclBytes)
-	hash := hex.EncodeToString(h.Sum(nil))
-	rec, found, err := in.Store.File(src)
-	if err != nil {
-		return fmt.Sprintf("index read: %v", err)
-	}
-	if found && rec.Hash == hash {
-		rep.Unchanged++
-		return ""
-	}
-	parse, _ := parserFor(path)
-	parsed, err := parseWithTimeout(parse, b, parseTimeout)
-	if err != nil {
-		return err.Error()
-	}
-	groups, _ := aclFor(root, path, parsed.Groups)
-	title := parsed.Title
-	if title == "" {
-		title = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	}
-	chunks := Chunk(src, title, groups, parsed)
-	if len(chunks) == 0 {
-		return "no text found"
-	}
-	if err := in.Store.PutFile(src, hash, chunks); err != nil {
-		return fmt.Sprintf("index write: %v", err)
-	}
-	if found {
-		rep.Updated++
-	} else {
-		rep.Added++
-	}
-	rep.Chunks += len(chunks)
-	rep.Pages += pages(parsed)
-	return ""
-}
-
-func pages(p *Parsed) int {
-	n := 0
-	for _, s := range p.Sections {
-		if s.Page > n {
-			n = s.Page
-		}
-	}
-	if n == 0 {
-		return 1
-	}
-	return n
-}
-
-// Chunk cuts parsed sections into passages carrying their metadata.
-func Chunk(src, title string, groups []string, p *Parsed) []*doc.Chunk {
-	var out []*doc.Chunk
-	for _, s := range p.Sections {
-		for _, piece := range splitSection(s.Text, maxChunkRunes) {
-			out = append(out, &doc.Chunk{
-				ID:      fmt.Sprintf("%s#%d", src, len(out)),
-				Source:  src,
-				Title:   title,
-				Heading: s.Heading,
-				Page:    s.Page,
-				Text:    piece,
-				Groups:  groups,
-			})
-		}
-	}
-	return out
-}
-
-// Parse is exported for fuzzing and tools: it parses b as the format of name.
-func Parse(name string, b []byte) (*Parsed, error) {
-	p, ok := parserFor(name)
-	if !ok {
-		return nil, fmt.Errorf("unsupported file type %q", filepath.Ext(name))
-	}
-	return safeParse(p, b)
-}
+func fileURI(p string) string { return "file://" + filepath.ToSlash(p) }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -13,16 +14,19 @@ import (
 
 // parseMarkdown splits a document at its headings with goldmark's parser, so
 // each section carries the heading path it sits under ("Setup > Install").
-func parseMarkdown(b []byte) (*Parsed, error) {
+func parseMarkdown(ctx context.Context, b []byte) (*Parsed, error) {
 	if !utf8.Valid(b) {
 		return nil, fmt.Errorf("not valid UTF-8 text")
+	}
+	if bytes.IndexByte(b, 0) >= 0 {
+		return nil, fmt.Errorf("contains NUL bytes: binary file")
 	}
 	fm, body, err := splitFrontMatter(b)
 	if err != nil {
 		return nil, err
 	}
 	root := goldmark.New().Parser().Parse(text.NewReader(body))
-	p := &Parsed{Title: fm.Title, Groups: fm.Groups}
+	p := &Parsed{Title: fm.Title, DocACL: fm.HasACL, Groups: fm.Groups, ACLErr: fm.ACLErr}
 	var path []string // heading text per level
 	var cur strings.Builder
 	heading := ""
@@ -33,6 +37,9 @@ func parseMarkdown(b []byte) (*Parsed, error) {
 		cur.Reset()
 	}
 	for n := root.FirstChild(); n != nil; n = n.NextSibling() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if h, ok := n.(*ast.Heading); ok {
 			flush()
 			t := strings.TrimSpace(string(nodeText(h, body)))

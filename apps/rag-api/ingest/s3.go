@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/unsilo/unsilo/apps/rag-api/store"
 )
 
 // S3API is the part of the S3 client the ingester uses.
@@ -18,121 +22,179 @@ type S3API interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
-// S3 ingests every supported object under s3://bucket/prefix. Objects whose
-// ETag (and whose sidecar "<key>.acl" ETag) did not change are not even
-// downloaded. ACL groups come from the sidecar object or the document itself.
+type s3Object struct {
+	key, etag string
+	size      int64
+	modified  time.Time
+}
+
+// S3 ingests every object under s3://bucket/prefix. An object whose ETag and
+// rules did not change is not downloaded. Rules work as on disk: ".acl"
+// objects in every "folder" from the bucket root down (also above the
+// ingested prefix) and a "<key>.acl" sidecar, intersected with the
+// document's own metadata.
 func (in *Ingester) S3(ctx context.Context, client S3API, bucket, prefix string) (Report, error) {
 	start := time.Now()
-	rep := Report{Skipped: []Skip{}}
-	limit := in.MaxFileBytes
-	if limit <= 0 {
-		limit = DefaultMaxFileBytes
-	}
-	type obj struct {
-		key, etag string
-		size      int64
-	}
-	var objs []obj
-	etags := map[string]string{}
+	target := "s3://" + bucket + "/" + prefix
+	rep := Report{Target: target, Skipped: []Skip{}}
+	var objs []s3Object
+	listed := map[string]string{} // key -> ETag, every object under prefix
 	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return rep, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+			return rep, fmt.Errorf("list %s: %w", target, err)
 		}
 		for _, o := range page.Contents {
 			k := aws.ToString(o.Key)
-			etags[k] = aws.ToString(o.ETag)
-			if in.wanted(k) {
-				objs = append(objs, obj{key: k, etag: aws.ToString(o.ETag), size: aws.ToInt64(o.Size)})
+			listed[k] = aws.ToString(o.ETag)
+			if strings.HasSuffix(k, "/") || ignored(path.Base(k)) || !in.wanted(k) {
+				continue
 			}
+			objs = append(objs, s3Object{key: k, etag: aws.ToString(o.ETag), size: aws.ToInt64(o.Size), modified: aws.ToTime(o.LastModified)})
 		}
 	}
+	existing, err := in.Index.Sources(target)
+	if err != nil {
+		return rep, err
+	}
+	if len(objs) == 0 && len(existing) > 0 && !in.AllowEmpty {
+		return rep, fmt.Errorf("%s lists no objects to ingest but the index holds %d from it: not removing them; pass --allow-empty to remove them", target, len(existing))
+	}
+	acl := &s3ACL{ctx: ctx, client: client, bucket: bucket, prefix: prefix, listed: listed, cache: map[string]*s3Rule{}}
+	b := &batch{in: in}
 	seen := map[string]bool{}
 	for i, o := range objs {
 		if err := ctx.Err(); err != nil {
+			_ = b.flush()
 			return rep, err
 		}
 		src := "s3://" + bucket + "/" + o.key
 		seen[src] = true
 		rep.Files++
-		if reason := in.s3Object(ctx, client, bucket, o.key, o.etag, etags[o.key+".acl"], o.size, limit, &rep); reason != "" {
-			rep.Skipped = append(rep.Skipped, Skip{Source: src, Reason: reason})
+		if err := in.s3File(ctx, client, bucket, o, acl, b, &rep); err != nil {
+			_ = b.flush()
+			return rep, err
 		}
 		if (i+1)%100 == 0 {
-			in.logger().Info("ingest progress", "done", i+1, "total", len(objs), "chunks", rep.Chunks, "skipped", len(rep.Skipped))
+			in.logger().Info("ingest progress", "target", target, "done", i+1, "total", len(objs), "chunks", rep.Chunks, "skipped", len(rep.Skipped))
 		}
 	}
-	sources, err := in.Store.Sources()
-	if err != nil {
-		return rep, err
-	}
-	for _, s := range sources {
-		if strings.HasPrefix(s, "s3://"+bucket+"/"+prefix) && !seen[s] {
-			if err := in.Store.DeleteFile(s); err != nil {
+	for _, s := range existing {
+		if !seen[s] {
+			if err := b.add(store.Write{Source: s}); err != nil {
 				return rep, err
 			}
 			rep.Removed++
 		}
 	}
+	err = b.flush()
 	rep.Duration = time.Since(start)
-	return rep, nil
+	return rep, err
 }
 
-func (in *Ingester) s3Object(ctx context.Context, client S3API, bucket, key, etag, aclEtag string, size, limit int64, rep *Report) string {
-	src := "s3://" + bucket + "/" + key
-	if size > limit {
-		return fmt.Sprintf("object is %d bytes, limit is %d", size, limit)
+func (in *Ingester) s3File(ctx context.Context, client S3API, bucket string, o s3Object, acl *s3ACL, b *batch, rep *Report) error {
+	src := "s3://" + bucket + "/" + o.key
+	parse, refusal := in.formatOf(o.key)
+	if parse == nil {
+		rep.skip(src, refusal, false)
+		return nil
 	}
-	hash := "etag:" + etag + "/" + aclEtag
-	rec, found, err := in.Store.File(src)
-	if err != nil {
-		return fmt.Sprintf("index read: %v", err)
+	fs := fileState{src: src, name: strings.TrimSuffix(path.Base(o.key), path.Ext(o.key)), size: o.size, mtime: o.modified.UnixNano()}
+	var err error
+	if fs.rec, fs.found, err = in.Index.File(src); err != nil {
+		return fmt.Errorf("index read: %w", err)
 	}
-	if found && rec.Hash == hash {
-		rep.Unchanged++
-		return ""
+	fs.layers, fs.aclKey, fs.aclErr = acl.forKey(o.key)
+	if o.size > in.maxFileBytes() {
+		return in.refuse(b, rep, fs, "etag:"+o.etag, fmt.Sprintf("object is %d bytes, limit is %d", o.size, in.maxFileBytes()))
 	}
-	b, err := getBounded(ctx, client, bucket, key, limit)
-	if err != nil {
-		return err.Error()
+	hash := "etag:" + o.etag
+	r := fs.rec
+	if fs.found && r.Parser == in.parserKey() && r.Hash == hash && r.ACLKey == fs.aclKey {
+		in.unchanged(rep, fs)
+		return nil
 	}
-	var sidecar []string
-	if aclEtag != "" {
-		ab, err := getBounded(ctx, client, bucket, key+".acl", 1<<20)
-		if err != nil {
-			return "acl sidecar: " + err.Error()
+	return in.content(ctx, b, rep, fs, hash, parse, func() ([]byte, error) {
+		return getBounded(ctx, client, bucket, o.key, in.maxFileBytes())
+	})
+}
+
+// s3Rule is one ".acl" object: absent, or its groups (or why it is unusable).
+type s3Rule struct {
+	exists bool
+	etag   string
+	groups []string
+	err    error
+}
+
+type s3ACL struct {
+	ctx            context.Context
+	client         S3API
+	bucket, prefix string
+	listed         map[string]string
+	cache          map[string]*s3Rule
+}
+
+func (a *s3ACL) rule(key string) *s3Rule {
+	if r, ok := a.cache[key]; ok {
+		return r
+	}
+	r := &s3Rule{}
+	etag, inListing := a.listed[key]
+	if strings.HasPrefix(key, a.prefix) && !inListing {
+		a.cache[key] = r // under the listed prefix: absent
+		return r
+	}
+	out, err := a.client.GetObject(a.ctx, &s3.GetObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key)})
+	var nsk *types.NoSuchKey
+	switch {
+	case errors.As(err, &nsk):
+	case err != nil:
+		r.exists, r.err = true, fmt.Errorf("cannot read s3://%s/%s: %w", a.bucket, key, err)
+	default:
+		body, rerr := io.ReadAll(io.LimitReader(out.Body, 1<<20))
+		out.Body.Close()
+		r.exists, r.etag = true, aws.ToString(out.ETag)
+		if etag != "" {
+			r.etag = etag
 		}
-		sidecar = parseACL(ab)
+		if rerr != nil {
+			r.err = fmt.Errorf("cannot read s3://%s/%s: %w", a.bucket, key, rerr)
+		} else {
+			r.groups, r.err = parseACLFile("s3://"+a.bucket+"/"+key, body)
+		}
 	}
-	parse, _ := parserFor(key)
-	parsed, err := parseWithTimeout(parse, b, parseTimeout)
-	if err != nil {
-		return err.Error()
+	a.cache[key] = r
+	return r
+}
+
+// forKey returns the rules of an object: ".acl" from the bucket root down,
+// then the sidecar.
+func (a *s3ACL) forKey(key string) ([]aclLayer, string, error) {
+	var keys []string
+	dir := ""
+	keys = append(keys, ".acl")
+	parts := strings.Split(key, "/")
+	for _, p := range parts[:len(parts)-1] {
+		dir += p + "/"
+		keys = append(keys, dir+".acl")
 	}
-	groups := sidecar
-	if len(groups) == 0 {
-		groups = normGroups(parsed.Groups)
+	keys = append(keys, key+".acl")
+	var layers []aclLayer
+	var dg []byte
+	for _, k := range keys {
+		r := a.rule(k)
+		if !r.exists {
+			continue
+		}
+		dg = digest(dg, k, []byte(r.etag))
+		if r.err != nil {
+			return nil, fmt.Sprintf("%x", digest(dg, "error", []byte(r.err.Error()))), r.err
+		}
+		layers = append(layers, aclLayer{origin: "s3://" + a.bucket + "/" + k, groups: r.groups})
 	}
-	title := parsed.Title
-	if title == "" {
-		title = strings.TrimSuffix(path.Base(key), path.Ext(key))
-	}
-	chunks := Chunk(src, title, groups, parsed)
-	if len(chunks) == 0 {
-		return "no text found"
-	}
-	if err := in.Store.PutFile(src, hash, chunks); err != nil {
-		return fmt.Sprintf("index write: %v", err)
-	}
-	if found {
-		rep.Updated++
-	} else {
-		rep.Added++
-	}
-	rep.Chunks += len(chunks)
-	rep.Pages += pages(parsed)
-	return ""
+	return layers, fmt.Sprintf("%x", digest(dg, "", nil)), nil
 }
 
 func getBounded(ctx context.Context, client S3API, bucket, key string, limit int64) ([]byte, error) {

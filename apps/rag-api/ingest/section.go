@@ -1,5 +1,7 @@
-// Package ingest turns a folder (or S3 prefix) of PDF, DOCX, Markdown, HTML and
-// text into chunks, incrementally and without letting one bad file stop the run.
+// Package ingest turns folders and S3 prefixes of documents (PDF, Word,
+// PowerPoint, Excel, CSV, HWP/HWPX, Markdown, HTML, text) into chunks,
+// incrementally, with access rules that fail closed, and without letting one
+// bad file stop the run: every file not indexed is reported with the reason.
 package ingest
 
 import (
@@ -19,8 +21,14 @@ type Section struct {
 // Parsed is what a loader returns for one file.
 type Parsed struct {
 	Title    string
-	Groups   []string // from front matter, if the format has it
 	Sections []Section
+	// DocACL is set when the document declares who may read it (front
+	// matter, meta tags); Groups are then the groups it names.
+	DocACL bool
+	Groups []string
+	// ACLErr is set when the document's access metadata is malformed: the
+	// file is refused with this reason.
+	ACLErr error
 }
 
 // maxChunkRunes bounds a passage: long enough to answer from, short enough

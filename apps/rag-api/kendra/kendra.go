@@ -1,8 +1,10 @@
 // Package kendra is the AWS retrieval backend: Kendra Retrieve (passages up
 // to ~200 tokens), plus Query in parallel for Korean questions, where
 // Query's FAQ answers and document excerpts often find what Retrieve's
-// semantic ranking misses. The user's groups go to Kendra as UserContext, so
-// Kendra itself drops passages the user could not open.
+// semantic ranking misses. The user's id and groups go to Kendra as
+// UserContext, so Kendra itself drops passages the user could not open:
+// groups match group ACLs (S3 metadata, Google Workspace groups), the user id
+// matches per-user ACLs (a Drive file shared with one person, a Gmail owner).
 package kendra
 
 import (
@@ -15,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kendra/types"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/unsilo/unsilo/apps/rag-api/answer"
 	"github.com/unsilo/unsilo/apps/rag-api/doc"
+	"github.com/unsilo/unsilo/apps/rag-api/lang"
 	"github.com/unsilo/unsilo/apps/rag-api/search"
 )
 
@@ -42,6 +44,9 @@ var scoreRank = map[types.ScoreConfidence]float64{
 // Search implements server.Retriever.
 func (r *Retriever) Search(ctx context.Context, q search.Query) ([]search.Hit, error) {
 	uc := &types.UserContext{Groups: q.Groups}
+	if q.UserID != "" {
+		uc.UserId = aws.String(q.UserID)
+	}
 	size := int32(min(max(q.TopK, 1), 100))
 	var retrieved, queried []search.Hit
 	g, gctx := errgroup.WithContext(ctx)
@@ -55,7 +60,7 @@ func (r *Retriever) Search(ctx context.Context, q search.Query) ([]search.Hit, e
 		}
 		return nil
 	})
-	if r.QueryForKorean && answer.IsKorean(q.Text) {
+	if r.QueryForKorean && lang.IsKorean(q.Text) {
 		g.Go(func() error {
 			out, err := r.Client.Query(gctx, &kendra.QueryInput{IndexId: aws.String(r.IndexID), QueryText: aws.String(q.Text), PageSize: aws.Int32(size), UserContext: uc})
 			if err != nil {
@@ -90,7 +95,7 @@ func merge(a, b []search.Hit, q search.Query) []search.Hit {
 	var out []search.Hit
 	add := func(h search.Hit) {
 		key := h.Chunk.Source + "\x00" + strings.TrimSpace(h.Chunk.Text)
-		if seen[key] || (q.Filter != nil && !q.Filter(h.Chunk)) {
+		if seen[key] || (q.Filter != nil && !q.Filter(h.Chunk.Source, h.Chunk.Title)) {
 			return
 		}
 		seen[key] = true
@@ -111,7 +116,9 @@ func merge(a, b []search.Hit, q search.Query) []search.Hit {
 }
 
 func hit(id, title, text, uri string, attrs []types.DocumentAttribute, sc *types.ScoreAttributes) search.Hit {
-	c := &doc.Chunk{ID: id, Title: title, Text: text, Source: uri}
+	// Kendra filtered by the caller's identity already: what it returns is
+	// readable by this caller.
+	c := &doc.Chunk{ID: id, Title: title, Text: text, Source: uri, Public: true}
 	for _, a := range attrs {
 		if aws.ToString(a.Key) == "_excerpt_page_number" && a.Value != nil && a.Value.LongValue != nil {
 			c.Page = int(*a.Value.LongValue)

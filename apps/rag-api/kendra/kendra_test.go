@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kendra"
 
-	"github.com/unsilo/unsilo/apps/rag-api/doc"
 	"github.com/unsilo/unsilo/apps/rag-api/search"
 )
 
@@ -60,7 +59,7 @@ func TestRetrieveAndQueryMerged(t *testing.T) {
 	ts := fakeKendra(t, &calls)
 	defer ts.Close()
 	r := &Retriever{Client: client(ts.URL), IndexID: "idx", QueryForKorean: true}
-	hits, err := r.Search(context.Background(), search.Query{Text: "연차는 며칠?", TopK: 10, Groups: []string{"hr", "all"}})
+	hits, err := r.Search(context.Background(), search.Query{Text: "연차는 며칠?", TopK: 10, UserID: "kim@unsilo.example", Groups: []string{"hr", "all"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,13 +77,13 @@ func TestRetrieveAndQueryMerged(t *testing.T) {
 			t.Fatalf("%s not called", op)
 		}
 		uc, _ := v.(map[string]any)["UserContext"].(map[string]any)
-		if gs, _ := json.Marshal(uc["Groups"]); string(gs) != `["hr","all"]` {
-			t.Errorf("%s UserContext: %v", op, uc)
+		if gs, _ := json.Marshal(uc["Groups"]); string(gs) != `["hr","all"]` || uc["UserId"] != "kim@unsilo.example" {
+			t.Errorf("%s UserContext: %v (want the user id and groups, for per-user and group ACLs)", op, uc)
 		}
 	}
 	// English: Retrieve only; filters apply.
 	calls = sync.Map{}
-	hits, err = r.Search(context.Background(), search.Query{Text: "leave days", TopK: 10, Filter: func(c *doc.Chunk) bool { return strings.HasPrefix(c.Source, "s3://docs/hr/") }})
+	hits, err = r.Search(context.Background(), search.Query{Text: "leave days", TopK: 10, Filter: func(src, _ string) bool { return strings.HasPrefix(src, "s3://docs/hr/") }})
 	if err != nil || len(hits) != 1 {
 		t.Fatalf("%v %v", hits, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdaurl"
 )
 
 func echo() http.Handler {
@@ -62,5 +63,38 @@ func TestBinaryAndBadEvents(t *testing.T) {
 	resp, _ = h(context.Background(), ev)
 	if resp.StatusCode != 400 {
 		t.Errorf("bad base64: %+v", resp)
+	}
+}
+
+// TestStreamingIsIncremental: behind a RESPONSE_STREAM Function URL the
+// handler runs under aws-lambda-go's lambdaurl adapter, whose body is a
+// pipe the runtime client copies to the Runtime API as it fills. The first
+// SSE event must be readable while the handler is still generating.
+func TestStreamingIsIncremental(t *testing.T) {
+	release := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "event: delta\ndata: {\"text\":\"first\"}\n\n")
+		<-release // the model is still thinking
+		_, _ = io.WriteString(w, "event: done\ndata: {}\n\n")
+	})
+	resp, err := lambdaurl.Wrap(h)(context.Background(), &events.LambdaFunctionURLRequest{
+		RawPath: "/v1/ask", RequestContext: events.LambdaFunctionURLRequestContext{HTTP: events.LambdaFunctionURLRequestContextHTTPDescription{Method: "POST"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.Headers["Content-Type"] != "text/event-stream" {
+		t.Fatalf("prelude %+v", resp)
+	}
+	buf := make([]byte, 64)
+	n, err := io.ReadAtLeast(resp.Body, buf, len("event: delta\n"))
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "event: delta") {
+		t.Fatalf("first event not readable before the handler finished: %q %v", buf[:n], err)
+	}
+	close(release)
+	rest, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(buf[:n])+string(rest), "event: done") {
+		t.Fatalf("stream %q%q", buf[:n], rest)
 	}
 }

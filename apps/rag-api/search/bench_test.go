@@ -1,66 +1,24 @@
-package search
+package search_test
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/unsilo/unsilo/apps/rag-api/doc"
+	"github.com/unsilo/unsilo/apps/rag-api/internal/synth"
+	. "github.com/unsilo/unsilo/apps/rag-api/search"
 )
-
-// synthCorpus builds n chunks of ~120 words drawn Zipf-like from a mixed
-// Korean/English vocabulary, so posting-list lengths look like real text.
-func synthCorpus(n int) ([]*doc.Chunk, []string) {
-	r := rand.New(rand.NewPCG(1, 2))
-	syll := []rune("가나다라마바사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초코토포호구누두루무부수우주추")
-	vocab := make([]string, 20000)
-	for i := range vocab {
-		if i%2 == 0 {
-			l := 2 + r.IntN(3)
-			var b strings.Builder
-			for j := 0; j < l; j++ {
-				b.WriteRune(syll[r.IntN(len(syll))])
-			}
-			vocab[i] = b.String() + []string{"", "를", "는", "에서", "이다"}[r.IntN(5)]
-		} else {
-			vocab[i] = fmt.Sprintf("term%dx", i)
-		}
-	}
-	zipf := rand.NewZipf(r, 1.1, 2, uint64(len(vocab)-1))
-	chunks := make([]*doc.Chunk, n)
-	for i := range chunks {
-		words := make([]string, 120)
-		for j := range words {
-			words[j] = vocab[zipf.Uint64()]
-		}
-		var groups []string
-		if i%3 == 0 {
-			groups = []string{"g" + fmt.Sprint(i%7)}
-		}
-		chunks[i] = &doc.Chunk{ID: fmt.Sprint(i), Title: words[0] + " " + words[1], Text: strings.Join(words, " "), Groups: groups}
-	}
-	queries := make([]string, 200)
-	for i := range queries {
-		q := make([]string, 3+r.IntN(4))
-		for j := range q {
-			q[j] = vocab[zipf.Uint64()%5000]
-		}
-		queries[i] = strings.Join(q, " ")
-	}
-	return chunks, queries
-}
 
 // BenchmarkSearch100k reports p50/p95 search latency over 100k chunks with
 // ACL filtering on (the target is p95 < 20 ms on the 2-core CI machine).
 func BenchmarkSearch100k(b *testing.B) {
-	chunks, queries := synthCorpus(100_000)
+	chunks, queries := synth.Corpus(100_000)
 	a, _ := NewAnalyzer(DefaultAnalyzer)
-	ix := NewIndex(a)
-	ix.Add(chunks...)
+	ix, err := NewMemIndex(a, DefaultTitleWeight, chunks)
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
@@ -79,10 +37,12 @@ func BenchmarkSearch100k(b *testing.B) {
 
 // BenchmarkIndex100k measures building the in-memory index (start-up cost).
 func BenchmarkIndex100k(b *testing.B) {
-	chunks, _ := synthCorpus(100_000)
+	chunks, _ := synth.Corpus(100_000)
 	a, _ := NewAnalyzer(DefaultAnalyzer)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		NewIndex(a).Add(chunks...)
+		if _, err := NewMemIndex(a, DefaultTitleWeight, chunks); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
