@@ -73,7 +73,7 @@ func syncTeams(e *env, cmd *cobra.Command) error {
 			}
 		}
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "platform/teams is in step with %d files\n", len(files))
+	fmt.Fprintf(cmd.OutOrStdout(), "platform/teams and .github/CODEOWNERS are in step with %d files\n", len(files))
 	return nil
 }
 

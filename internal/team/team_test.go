@@ -144,3 +144,16 @@ func TestGovernanceLimitsTheTeam(t *testing.T) {
 		t.Error("an API in team.yaml that the platform does not serve must be an error")
 	}
 }
+
+func TestCodeOwners(t *testing.T) {
+	teams := []*Team{{Name: "web", Owners: []string{"a@x.example", "b@x.example"}}, {Name: "shop", Owners: []string{"c@x.example"}}}
+	got := string(CodeOwners(teams))
+	for _, want := range []string{"/teams/web/ a@x.example b@x.example\n", "/teams/shop/ c@x.example\n", "do not edit"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("CODEOWNERS lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Index(got, "/teams/web/") > strings.Index(got, "/teams/shop/") {
+		t.Errorf("owners out of the teams' order:\n%s", got)
+	}
+}

@@ -313,6 +313,13 @@ func TestDeliveryFindings(t *testing.T) {
 			},
 			want: []string{"platform/teams/dev/marketing.yaml: governance: not generated from the current team.yaml files; run `unsilo team sync`", "[team-governance]"},
 		},
+		"CodeOwnersStale": {
+			reason: "a new owner must become a required reviewer of the team's folder (issue 17: CODEOWNERS from team.yaml)",
+			atHead: func(t *testing.T, d string) {
+				replace(t, d, "teams/marketing/team.yaml", "brand@unsilo.example", "brand@unsilo.example, growth@unsilo.example")
+			},
+			want: []string{".github/CODEOWNERS: governance: not generated from the current team.yaml files; run `unsilo team sync`", "[team-governance]"},
+		},
 	}
 	base := checker(t)
 	for name, tc := range cases {
