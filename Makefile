@@ -141,7 +141,7 @@ check: build
 # golangci-lint over the root module and go mod tidy drift of every module
 # (root, tools/*, apps/*/e2e): a go.mod that tidy would change fails.
 lint: tool-golangci-lint
-	$(BIN)/golangci-lint run ./...
+	$(BIN)/golangci-lint run --allow-parallel-runners ./...
 	@for m in $$(git ls-files go.mod '*/go.mod'); do d=$$(dirname $$m); \
 		(cd $$d && $(GO) mod tidy -diff >/dev/null) || { echo "$$m: go mod tidy would change it (run it in $$d)"; exit 1; }; done
 
