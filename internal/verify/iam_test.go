@@ -53,7 +53,7 @@ func TestRoles(t *testing.T) {
 		}, "sns:Publish, which the permissions boundary"},
 		"UnpassableService": {"a role trusted by a service the provider may not pass roles to", func(t *testing.T, all []convergedXR) {
 			mutate(t, all, "crawler-role", func(u *unstructured.Unstructured) {
-				_ = unstructured.SetNestedField(u.Object, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"lambda.amazonaws.com"}}]}`, "spec", "forProvider", "assumeRolePolicy")
+				_ = unstructured.SetNestedField(u.Object, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"states.amazonaws.com"}}]}`, "spec", "forProvider", "assumeRolePolicy")
 			})
 		}, "may not iam:PassRole"},
 		"ProfileOutsidePath": {"the provider may create instance profiles only under /unsilo/", func(t *testing.T, all []convergedXR) {
