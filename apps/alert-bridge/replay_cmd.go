@@ -68,6 +68,21 @@ func (a *adminTarget) open() (*store.Store, error) {
 	return st, nil
 }
 
+// withStore runs fn on the outbox opened directly. Replay writes to it, so
+// the error of closing it (the last commit's lock and file release) is the
+// command's too.
+func (a *adminTarget) withStore(fn func(*store.Store) error) error {
+	st, err := a.open()
+	if err != nil {
+		return err
+	}
+	err = fn(st)
+	if cerr := st.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close %s: %w", a.db, cerr))
+	}
+	return err
+}
+
 func replayCmd(stdout io.Writer) *cobra.Command {
 	var a adminTarget
 	var all bool
@@ -88,15 +103,11 @@ func replayCmd(stdout io.Writer) *cobra.Command {
 					return err
 				}
 				replayed = resp.Replayed
-			} else {
-				st, err := a.open()
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				if replayed, err = st.Replay(cmd.Context(), ids); err != nil {
-					return err
-				}
+			} else if err := a.withStore(func(st *store.Store) (err error) {
+				replayed, err = st.Replay(cmd.Context(), ids)
+				return err
+			}); err != nil {
+				return err
 			}
 			for _, id := range replayed {
 				fmt.Fprintln(stdout, id)
@@ -128,17 +139,15 @@ func deadCmd(stdout io.Writer) *cobra.Command {
 					return err
 				}
 				dead = resp.DeadLetters
-			} else {
-				st, err := a.open()
-				if err != nil {
-					return err
-				}
-				defer st.Close()
+			} else if err := a.withStore(func(st *store.Store) error {
 				msgs, err := st.DeadLetters(1 << 30)
 				if err != nil {
 					return err
 				}
 				dead = server.DeadLetters(msgs)
+				return nil
+			}); err != nil {
+				return err
 			}
 			enc := json.NewEncoder(stdout)
 			for _, d := range dead {

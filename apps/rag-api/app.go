@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -30,7 +31,9 @@ type app struct {
 	index   *index.Index
 	handler http.Handler
 	watcher *watcher
-	close   func()
+	// close releases the index (and the PDF engine); the index was written
+	// by the watcher, so its error is the command's.
+	close func() error
 }
 
 func generator(o serveOpts, an search.Analyzer) (answer.Generator, answer.Rewriter, error) {
@@ -76,12 +79,13 @@ func build(ctx context.Context, o serveOpts) (*app, error) {
 			return nil, err
 		}
 	}
-	closeIndex := func() {
-		if ix != nil {
-			ix.Close()
+	closeIndex := func() error {
+		if ix == nil {
+			return nil
 		}
+		return ix.Close()
 	}
-	fail := func(err error) (*app, error) { closeIndex(); return nil, err }
+	fail := func(err error) (*app, error) { return nil, errors.Join(err, closeIndex()) }
 	gen, rw, err := generator(o, an)
 	if err != nil {
 		return fail(err)
@@ -130,7 +134,7 @@ func build(ctx context.Context, o serveOpts) (*app, error) {
 			return fail(err)
 		}
 		a.watcher = &watcher{in: in, targets: o.targets, log: slog.Default()}
-		a.close = func() { in.PDF.Close(); closeIndex() }
+		a.close = func() error { in.PDF.Close(); return closeIndex() }
 	}
 	return a, nil
 }
@@ -152,6 +156,9 @@ func uiLogin(o serveOpts, id *identity.OIDC) *api.OIDCConfig {
 		TokenEndpoint: ep.Token, EndSessionEndpoint: ep.EndSession, Scopes: o.uiScopes, Token: o.uiToken}
 }
 
+// fileFeedback appends each record as a JSON line. A record counts as kept
+// only once the file is closed without error (the write-back of a full disk
+// or NFS shows up there), so the client hears of any record lost.
 func fileFeedback(path string) func(context.Context, server.FeedbackRecord) error {
 	var mu sync.Mutex
 	return func(_ context.Context, fb server.FeedbackRecord) error {
@@ -161,8 +168,11 @@ func fileFeedback(path string) func(context.Context, server.FeedbackRecord) erro
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		return json.NewEncoder(f).Encode(fb)
+		err = json.NewEncoder(f).Encode(fb)
+		if cerr := f.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close %s: %w", path, cerr))
+		}
+		return err
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -104,7 +105,7 @@ func evalCmd() *cobra.Command {
 // evalViaIngest runs the set through the path a deployment uses: one
 // Markdown file per document (title in front matter), ingested into a
 // persisted index, reopened, searched; a document ranks at its best chunk.
-func evalViaIngest(ctx context.Context, set *eval.Set, an search.Analyzer, titleWeight int, k1, b float64, prf *search.PRF) (eval.Result, error) {
+func evalViaIngest(ctx context.Context, set *eval.Set, an search.Analyzer, titleWeight int, k1, b float64, prf *search.PRF) (_ eval.Result, err error) {
 	dir, err := os.MkdirTemp("", "rag-eval-")
 	if err != nil {
 		return eval.Result{}, err
@@ -132,8 +133,7 @@ func evalViaIngest(ctx context.Context, set *eval.Set, an search.Analyzer, title
 	if err == nil {
 		err = ix.Compact()
 	}
-	ix.Close()
-	if err != nil {
+	if err := errors.Join(err, ix.Close()); err != nil {
 		return eval.Result{}, err
 	}
 	if len(rep.Skipped) > 0 {
@@ -144,7 +144,7 @@ func evalViaIngest(ctx context.Context, set *eval.Set, an search.Analyzer, title
 	if err != nil {
 		return eval.Result{}, err
 	}
-	defer ix.Close()
+	defer func() { err = errors.Join(err, ix.Close()) }()
 	byName := map[string]string{}
 	for _, c := range set.Corpus {
 		byName[safeName(c.ID)] = c.ID

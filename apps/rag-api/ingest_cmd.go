@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -55,7 +56,7 @@ func ingestCmd() *cobra.Command {
 		Use:   "ingest DIR|FILE|s3://BUCKET/PREFIX...",
 		Short: "Ingest documents into the on-disk index (incremental; prints a JSON report per target listing every file not indexed and why)",
 		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, targets []string) error {
+		RunE: func(cmd *cobra.Command, targets []string) (err error) {
 			an, err := search.NewAnalyzer(analyzer)
 			if err != nil {
 				return err
@@ -64,7 +65,7 @@ func ingestCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer ix.Close()
+			defer func() { err = errors.Join(err, ix.Close()) }()
 			in, err := o.ingester(ix)
 			if err != nil {
 				return err

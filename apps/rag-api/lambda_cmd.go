@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdaurl"
 	"github.com/spf13/cobra"
@@ -19,13 +21,13 @@ func lambdaCmd() *cobra.Command {
 			"and its segments are decoded, not rebuilt, so the cold start stays short.\n" +
 			"--invoke-mode stream answers a Function URL with InvokeMode RESPONSE_STREAM: server-sent events reach\n" +
 			"the client as they are generated. buffered answers API Gateway HTTP APIs and BUFFERED Function URLs.",
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			o.readOnly = true
 			app, err := build(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			defer app.close()
+			defer func() { err = errors.Join(err, app.close()) }()
 			opts := []lambda.Option{lambda.WithContext(cmd.Context())}
 			switch mode {
 			case "stream":

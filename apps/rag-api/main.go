@@ -15,7 +15,17 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	err := run(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rag-api:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole command, so that its defers (closing the index, the
+// store) have run before main exits with the status.
+func run(ctx context.Context) error {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	root := &cobra.Command{
 		Use:           "rag-api",
@@ -24,10 +34,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(evalCmd(), ingestCmd(), serveCmd(), lambdaCmd())
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "rag-api:", err)
-		os.Exit(1)
-	}
+	return root.ExecuteContext(ctx)
 }
 
 func errUsage(format string, args ...any) error { return fmt.Errorf(format, args...) }

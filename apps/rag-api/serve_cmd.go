@@ -42,12 +42,12 @@ func serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve /v1/ask, /v1/search, /v1/preview, /v1/feedback, /healthz, /metrics and the web UI, ingesting --ingest targets continuously",
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			app, err := build(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			defer app.close()
+			defer func() { err = errors.Join(err, app.close()) }()
 			if len(o.targets) > 0 {
 				// An empty index (first start, fresh volume) is filled before
 				// the server listens, so it never serves an empty index as if

@@ -145,7 +145,7 @@ type syncedXR struct {
 
 // syncedXRs follows every environment's Argo CD tree and returns its XRs,
 // each with every XR of that environment as its world.
-func (e *env) syncedXRs(cmd *cobra.Command) ([]syncedXR, error) {
+func (e *env) syncedXRs(cmd *cobra.Command) (_ []syncedXR, err error) {
 	root, err := e.repo()
 	if err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ func (e *env) syncedXRs(cmd *cobra.Command) ([]syncedXR, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer repo.Close()
+	defer func() { err = errors.Join(err, repo.Close()) }()
 	envs, err := team.Environments(root)
 	if err != nil {
 		return nil, err

@@ -111,7 +111,7 @@ func standalone(root string, examples, args []string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if st.IsDir() || !(strings.HasSuffix(a, ".yaml") || strings.HasSuffix(a, ".yml")) || catalog.IsFixture(a) {
+		if st.IsDir() || (!strings.HasSuffix(a, ".yaml") && !strings.HasSuffix(a, ".yml")) || catalog.IsFixture(a) {
 			continue
 		}
 		rel, err := filepath.Rel(root, absPath(a))

@@ -9,6 +9,7 @@ package argo
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -100,22 +101,24 @@ func (r *Repo) Shallow(ctx context.Context) bool {
 	return err == nil && out == "true"
 }
 
-// Close removes the worktrees.
+// Close removes the worktrees. Its error names every worktree left behind:
+// git keeps a registration of each in the user's repository until
+// `git worktree prune`.
 func (r *Repo) Close() error {
-	var first error
+	var errs []error
 	for _, d := range r.worktrees {
-		if _, err := r.git(context.Background(), "worktree", "remove", "--force", d); err != nil && first == nil {
-			first = err
+		if _, err := r.git(context.Background(), "worktree", "remove", "--force", d); err != nil {
+			errs = append(errs, fmt.Errorf("remove revision worktree: %w", err))
 		}
 	}
 	r.worktrees = map[string]string{}
 	if r.tmp != "" {
-		if err := os.RemoveAll(r.tmp); err != nil && first == nil {
-			first = err
+		if err := os.RemoveAll(r.tmp); err != nil {
+			errs = append(errs, fmt.Errorf("remove revision worktrees: %w", err))
 		}
 		r.tmp = ""
 	}
-	return first
+	return errors.Join(errs...)
 }
 
 func (r *Repo) git(ctx context.Context, args ...string) (string, error) {

@@ -149,14 +149,13 @@ data:
 
 // Read parses artifacts.yaml's data.
 func Read(path string) (map[string]string, error) {
-	f, err := os.Open(path)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	out := map[string]string{}
 	in := false
-	s := bufio.NewScanner(f)
+	s := bufio.NewScanner(bytes.NewReader(raw))
 	for s.Scan() {
 		l := s.Text()
 		switch {

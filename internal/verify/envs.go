@@ -66,7 +66,7 @@ func (e *environment) appWhere(a *argo.App) string {
 // checkEnvironments judges every environment the way its Argo CD will sync
 // it: the release at its pinned revision, every child Application's source,
 // and everything those build to.
-func (c *Checker) checkEnvironments(ctx context.Context, r *Report) error {
+func (c *Checker) checkEnvironments(ctx context.Context, r *Report) (err error) {
 	envs, err := team.Environments(c.Root)
 	if err != nil {
 		return err
@@ -79,7 +79,7 @@ func (c *Checker) checkEnvironments(ctx context.Context, r *Report) error {
 	if err != nil {
 		return err
 	}
-	defer repo.Close()
+	defer func() { err = errors.Join(err, repo.Close()) }()
 	c.repo = repo
 	for _, name := range envs {
 		if len(c.Only) > 0 && !slices.Contains(c.Only, name) {

@@ -276,8 +276,6 @@ func relative(root, p string) string {
 	return p
 }
 
-func objectID(u *unstructured.Unstructured) string { return manifest.ID(u) }
-
 // withPlatform lets every world see the platform's own XRs.
 func (c *Checker) withPlatform(worlds map[string][]unstructured.Unstructured) error {
 	platform, err := catalog.Platform(c.Root)

@@ -199,12 +199,11 @@ func TestNotificationForwardedVerbatim(t *testing.T) {
 	f := start(t, srv.URL, options{})
 	am := loadgen.Body(loadgen.Spec{Group: "am", Alerts: 3})
 	gr := loadgen.Body(loadgen.Spec{Group: "gr", Alerts: 2, Source: "grafana"})
-	for _, raw := range [][]byte{am, gr} {
-		dec := payload.DecodeAlertmanager
-		if string(raw) == string(gr) {
-			dec = payload.DecodeGrafana
-		}
-		n, err := dec(raw)
+	for _, c := range []struct {
+		raw    []byte
+		decode func([]byte) (*payload.Notification, error)
+	}{{am, payload.DecodeAlertmanager}, {gr, payload.DecodeGrafana}} {
+		n, err := c.decode(c.raw)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,9 +32,9 @@ func (q *Queue) Due(ctx context.Context, max int) ([]outbox.Lease, time.Duration
 		if ctx.Err() != nil {
 			return nil, 0, nil
 		}
-		return nil, time.Second, q.note(fmt.Errorf("receive from %s: %w", q.cfg.QueueURL, err))
+		return nil, time.Second, q.noteErr(fmt.Errorf("receive from %s: %w", q.cfg.QueueURL, err))
 	}
-	q.note(nil)
+	q.noteOK()
 	var leases []outbox.Lease
 	seen := map[string]bool{}
 	for _, m := range out.Messages {
@@ -85,7 +85,7 @@ func (l *lease) load(ctx context.Context, m types.Message) error {
 		l.object = env.Object
 		obj, gerr := l.q.cfg.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &l.q.cfg.Bucket, Key: &env.Object})
 		if gerr != nil {
-			return l.q.note(fmt.Errorf("fetch large body s3://%s/%s: %w", l.q.cfg.Bucket, env.Object, gerr))
+			return l.q.noteErr(fmt.Errorf("fetch large body s3://%s/%s: %w", l.q.cfg.Bucket, env.Object, gerr))
 		}
 		z, err = io.ReadAll(obj.Body)
 		obj.Body.Close()
@@ -127,7 +127,7 @@ func (l *lease) done() {
 
 func (l *lease) Delivered(ctx context.Context) error {
 	if _, err := l.q.cfg.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &l.q.cfg.QueueURL, ReceiptHandle: &l.receipt}); err != nil {
-		return l.q.note(fmt.Errorf("delete %s: %w", l.msg.ID, err))
+		return l.q.noteErr(fmt.Errorf("delete %s: %w", l.msg.ID, err))
 	}
 	l.done()
 	if l.object != "" {
@@ -143,7 +143,7 @@ func (l *lease) Retry(ctx context.Context, next time.Time, _ string) error {
 	secs := int32(min(math.Ceil(next.Sub(l.q.cfg.Now()).Seconds()), 43200))
 	if _, err := l.q.cfg.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &l.q.cfg.QueueURL,
 		ReceiptHandle: &l.receipt, VisibilityTimeout: max(secs, 0)}); err != nil {
-		return l.q.note(fmt.Errorf("reschedule %s: %w", l.msg.ID, err))
+		return l.q.noteErr(fmt.Errorf("reschedule %s: %w", l.msg.ID, err))
 	}
 	l.q.mu.Lock()
 	l.q.backoff[l.group] = l.receipt
@@ -165,10 +165,10 @@ func (l *lease) Bury(ctx context.Context, reason string) error {
 	if _, err := l.q.cfg.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &l.q.cfg.DeadQueueURL, MessageBody: &body,
 		MessageGroupId: aws.String(l.group + "-dead"), MessageDeduplicationId: &dedup,
 		MessageAttributes: map[string]types.MessageAttributeValue{"reason": {DataType: aws.String("String"), StringValue: aws.String(reason)}}}); err != nil {
-		return l.q.note(fmt.Errorf("park %s in %s: %w", l.msg.ID, l.q.cfg.DeadQueueURL, err))
+		return l.q.noteErr(fmt.Errorf("park %s in %s: %w", l.msg.ID, l.q.cfg.DeadQueueURL, err))
 	}
 	if _, err := l.q.cfg.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &l.q.cfg.QueueURL, ReceiptHandle: &l.receipt}); err != nil {
-		return l.q.note(fmt.Errorf("delete parked %s: %w", l.msg.ID, err))
+		return l.q.noteErr(fmt.Errorf("delete parked %s: %w", l.msg.ID, err))
 	}
 	l.done()
 	return nil

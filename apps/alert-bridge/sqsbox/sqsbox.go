@@ -178,11 +178,12 @@ func (q *Queue) Healthy() error {
 	return nil
 }
 
-func (q *Queue) note(err error) error {
-	if err == nil {
-		q.health.Store(nil)
-		return nil
-	}
+// noteOK records that an SQS or S3 call succeeded: the queue is healthy.
+func (q *Queue) noteOK() { q.health.Store(nil) }
+
+// noteErr records a failed SQS or S3 call for Healthy and returns err, so
+// a call site reports and records in one step.
+func (q *Queue) noteErr(err error) error {
 	q.health.Store(&err)
 	return err
 }
@@ -248,7 +249,7 @@ func (q *Queue) send(ctx context.Context, queueURL string, n *payload.Notificati
 		env.Body, env.Object = "", q.cfg.Prefix+n.GroupID.String()+"/"+key+".json.gz"
 		if _, err := q.cfg.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &q.cfg.Bucket, Key: &env.Object, Body: bytes.NewReader(z),
 			ContentLength: aws.Int64(int64(len(z))), ContentType: aws.String("application/json"), ContentEncoding: aws.String("gzip")}); err != nil {
-			return q.note(fmt.Errorf("store large body in s3://%s/%s: %w", q.cfg.Bucket, env.Object, err))
+			return q.noteErr(fmt.Errorf("store large body in s3://%s/%s: %w", q.cfg.Bucket, env.Object, err))
 		}
 		if body, err = json.Marshal(env); err != nil {
 			return fmt.Errorf("encode message: %w", err)
@@ -258,8 +259,8 @@ func (q *Queue) send(ctx context.Context, queueURL string, n *payload.Notificati
 	_, err = q.cfg.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queueURL, MessageBody: aws.String(string(body)),
 		MessageGroupId: &group, MessageDeduplicationId: &dedupID})
 	if err != nil {
-		return q.note(fmt.Errorf("send to %s: %w", queueURL, err))
+		return q.noteErr(fmt.Errorf("send to %s: %w", queueURL, err))
 	}
-	q.note(nil)
+	q.noteOK()
 	return nil
 }

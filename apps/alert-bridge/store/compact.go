@@ -37,7 +37,9 @@ func compactIfSparse(path string, opts Options) error {
 	free := int64(db.Stats().FreePageN+db.Stats().PendingPageN) * int64(db.Info().PageSize)
 	var used int64 // up to the high-water mark; the file may be pre-grown past it
 	_ = db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil })
-	db.Close()
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", path, err)
+	}
 	if free*2 < used {
 		return nil
 	}
@@ -54,39 +56,16 @@ func Compact(path string) (before, after int64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("stat store: %w", err)
 	}
-	src, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
-	if err != nil {
-		return 0, 0, fmt.Errorf("open store %s: %w", path, err)
-	}
-	defer src.Close()
 	tmp := path + ".compact"
-	_ = os.Remove(tmp)
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{NoSync: true})
-	if err != nil {
-		return 0, 0, fmt.Errorf("create %s: %w", tmp, err)
-	}
-	if err := bolt.Compact(dst, src, 64<<20); err != nil {
-		dst.Close()
+	if err := writeCompacted(path, tmp); err != nil {
 		os.Remove(tmp)
-		return 0, 0, fmt.Errorf("compact %s: %w", path, err)
+		return 0, 0, err
 	}
-	if err := dst.Sync(); err != nil {
-		dst.Close()
-		os.Remove(tmp)
-		return 0, 0, fmt.Errorf("sync %s: %w", tmp, err)
-	}
-	if err := dst.Close(); err != nil {
-		os.Remove(tmp)
-		return 0, 0, fmt.Errorf("close %s: %w", tmp, err)
-	}
-	src.Close()
 	if err := os.Rename(tmp, path); err != nil {
 		return 0, 0, fmt.Errorf("replace %s: %w", path, err)
 	}
 	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
+		if err := errors.Join(d.Sync(), d.Close()); err != nil {
 			return 0, 0, fmt.Errorf("sync directory of %s: %w", path, err)
 		}
 	}
@@ -95,4 +74,34 @@ func Compact(path string) (before, after int64, err error) {
 		return 0, 0, fmt.Errorf("stat compacted store: %w", err)
 	}
 	return fi.Size(), nfi.Size(), nil
+}
+
+// writeCompacted copies the live pages of the store at path into a new
+// file tmp, synced and closed; both stores are closed when it returns, so
+// tmp can be renamed over path.
+func writeCompacted(path, tmp string) (err error) {
+	src, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+	defer func() {
+		if cerr := src.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close %s: %w", path, cerr))
+		}
+	}()
+	_ = os.Remove(tmp)
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{NoSync: true})
+	if err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	if err := bolt.Compact(dst, src, 64<<20); err != nil {
+		return errors.Join(fmt.Errorf("compact %s: %w", path, err), dst.Close())
+	}
+	if err := dst.Sync(); err != nil {
+		return errors.Join(fmt.Errorf("sync %s: %w", tmp, err), dst.Close())
+	}
+	if err := dst.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	return nil
 }

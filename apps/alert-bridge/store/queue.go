@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"time"
 
@@ -215,5 +214,3 @@ func (s *Store) NextDue() (t time.Time, ok bool, err error) {
 	}
 	return t, ok, nil
 }
-
-var errStale = errors.New("stale")

@@ -151,8 +151,7 @@ func Open(path string, opts Options) (*Store, error) {
 		stopped: make(chan struct{}), dd: newDedupeIndex(opts.DedupeMaxGroups),
 		inflight: map[payload.Digest]bool{}, released: map[payload.Digest]uint64{}}
 	if err := errors.Join(db.Update(s.init), db.View(s.counts)); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("init store %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("init store %s: %w", path, err), db.Close())
 	}
 	go s.writer()
 	return s, nil

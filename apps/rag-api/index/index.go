@@ -6,6 +6,7 @@ package index
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -57,8 +58,7 @@ func Open(path string, an search.Analyzer, o Options) (*Index, error) {
 		return l.ix.Load(manifest, segment)
 	})
 	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("load index %s: %w (delete the file to rebuild it)", path, err)
+		return nil, errors.Join(fmt.Errorf("load index %s: %w (delete the file to rebuild it)", path, err), st.Close())
 	}
 	log.Info("index loaded", "index", path, "chunks", l.ix.Len(), "segments", l.ix.Segments(), "took", time.Since(start).Round(time.Millisecond))
 	return l, nil

@@ -26,14 +26,21 @@ var blocks = map[atom.Atom]bool{
 
 // parseHTML streams the tokens (no DOM: linear time on hostile nesting and
 // interruptible), starts a section at every h1..h6 and drops markup that is
-// never content (scripts, styles, navigation, forms).
+// never content (scripts, styles, navigation, forms, titles).
+//
+// Headings close as a browser closes them: any h1..h6 end tag ends the open
+// heading (so "<h1>Guide</h2>" is a heading, not the start of a heading that
+// swallows the rest of the page) and a heading opened inside another ends the
+// first. The title is collected apart from headings, so a <title> met inside
+// a heading cannot take the heading's text with it.
 func parseHTML(ctx context.Context, b []byte) (*Parsed, error) {
 	z := html.NewTokenizer(bytes.NewReader(bytes.TrimPrefix(b, utf8BOM)))
 	p := &Parsed{}
 	var path []string
 	heading := ""
-	var cur, capture strings.Builder
-	capturing := atom.Atom(0) // title or h1..h6 whose text is being collected
+	var cur, capture, title strings.Builder
+	open := atom.Atom(0) // the h1..h6 whose text is being collected
+	inTitle := false     // <title> text is metadata, never body
 	var skip atom.Atom
 	skipDepth := 0
 	flush := func() {
@@ -41,6 +48,22 @@ func parseHTML(ctx context.Context, b []byte) (*Parsed, error) {
 			p.Sections = append(p.Sections, Section{Heading: heading, Text: s})
 		}
 		cur.Reset()
+	}
+	closeHeading := func() {
+		level := headingLevel(open)
+		t := strings.TrimSpace(collapseSpaces(capture.String()))
+		for len(path) >= level {
+			path = path[:len(path)-1]
+		}
+		for len(path) < level-1 {
+			path = append(path, "")
+		}
+		path = append(path, t)
+		heading = joinHeading(path)
+		if p.Title == "" && level == 1 {
+			p.Title = t
+		}
+		open = 0
 	}
 	for n := 0; ; n++ {
 		if n%1024 == 0 {
@@ -67,18 +90,23 @@ func parseHTML(ctx context.Context, b []byte) (*Parsed, error) {
 		}
 		switch tt {
 		case html.StartTagToken, html.SelfClosingTagToken:
+			// The tokenizer reads a <title>'s content as text up to </title>
+			// even when written <title/>, as browsers do: both forms open it.
 			a := tok.DataAtom
 			switch {
 			case a == atom.Meta:
 				metaACL(tok, p)
 			case skipped[a] && tt == html.StartTagToken:
 				skip, skipDepth = a, 1
-			case a == atom.Title && p.Title == "":
-				capturing = a
-				capture.Reset()
+			case a == atom.Title:
+				inTitle = true
+				title.Reset()
 			case headingLevel(a) > 0 && tt == html.StartTagToken:
+				if open != 0 {
+					closeHeading()
+				}
 				flush()
-				capturing = a
+				open = a
 				capture.Reset()
 			case a == atom.Td || a == atom.Th:
 				cur.WriteString(" ")
@@ -88,38 +116,28 @@ func parseHTML(ctx context.Context, b []byte) (*Parsed, error) {
 		case html.EndTagToken:
 			a := tok.DataAtom
 			switch {
-			case capturing == 0:
-				if blocks[a] {
-					cur.WriteString("\n\n")
+			case a == atom.Title:
+				if inTitle && p.Title == "" {
+					p.Title = strings.TrimSpace(collapseSpaces(title.String()))
 				}
-			case a == capturing && a == atom.Title:
-				p.Title = strings.TrimSpace(collapseSpaces(capture.String()))
-				capturing = 0
-			case a == capturing:
-				level := headingLevel(a)
-				t := strings.TrimSpace(collapseSpaces(capture.String()))
-				for len(path) >= level {
-					path = path[:len(path)-1]
-				}
-				for len(path) < level-1 {
-					path = append(path, "")
-				}
-				path = append(path, t)
-				heading = joinHeading(path)
-				if p.Title == "" && level == 1 {
-					p.Title = t
-				}
-				capturing = 0
+				inTitle = false
+			case headingLevel(a) > 0 && open != 0:
+				closeHeading()
+			case open == 0 && blocks[a]:
+				cur.WriteString("\n\n")
 			}
 		case html.TextToken:
-			if capturing != 0 {
+			switch {
+			case inTitle:
+				title.WriteString(tok.Data)
+			case open != 0:
 				capture.WriteString(tok.Data)
-			} else {
+			default:
 				cur.WriteString(tok.Data)
 			}
 		}
 	}
-	if capturing != 0 && capturing != atom.Title {
+	if open != 0 {
 		cur.WriteString(capture.String()) // a heading never closed: keep its text
 	}
 	flush()

@@ -160,10 +160,21 @@ func (e *PDFEngine) parse(ctx context.Context, b []byte) (*Parsed, error) {
 		e.inst = nil
 		return nil, ctx.Err()
 	}
+	if errors.Is(err, errPDFRelease) {
+		// The instance still holds the document's memory: a fresh one
+		// serves the next file instead of one that grows with each leak.
+		_ = inst.Close()
+		e.inst = nil
+	}
 	return p, err
 }
 
-func extractPDF(inst pdfium.Pdfium, b []byte) (*Parsed, error) {
+// errPDFRelease marks a document or page PDFium could not free: the file
+// is refused with the reason (its text may be whole, but nothing proves
+// it) and the engine retires the instance.
+var errPDFRelease = errors.New("pdf engine could not release")
+
+func extractPDF(inst pdfium.Pdfium, b []byte) (_ *Parsed, err error) {
 	doc, err := inst.OpenDocument(&requests.OpenDocument{File: &b})
 	if err != nil {
 		if errors.Is(err, pdferrors.ErrPassword) {
@@ -171,7 +182,11 @@ func extractPDF(inst pdfium.Pdfium, b []byte) (*Parsed, error) {
 		}
 		return nil, fmt.Errorf("pdf: %w", err)
 	}
-	defer inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc.Document})
+	defer func() {
+		if _, cerr := inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc.Document}); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("%w the document: %w", errPDFRelease, cerr))
+		}
+	}()
 	pc, err := inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: doc.Document})
 	if err != nil {
 		return nil, fmt.Errorf("pdf: %w", err)
@@ -204,12 +219,16 @@ func extractPDF(inst pdfium.Pdfium, b []byte) (*Parsed, error) {
 // pageText reads a page's text in one call into the WebAssembly module
 // (go-pdfium's GetPageText makes one call per character, ~25 ms a page).
 // Characters PDFium cannot map to Unicode come back as NUL and are dropped.
-func pageText(inst pdfium.Pdfium, doc references.FPDF_DOCUMENT, i int) (string, error) {
+func pageText(inst pdfium.Pdfium, doc references.FPDF_DOCUMENT, i int) (_ string, err error) {
 	tp, err := inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{Page: requests.Page{ByIndex: &requests.PageByIndex{Document: doc, Index: i}}})
 	if err != nil {
 		return "", err
 	}
-	defer inst.FPDFText_ClosePage(&requests.FPDFText_ClosePage{TextPage: tp.TextPage})
+	defer func() {
+		if _, cerr := inst.FPDFText_ClosePage(&requests.FPDFText_ClosePage{TextPage: tp.TextPage}); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("%w the text page: %w", errPDFRelease, cerr))
+		}
+	}()
 	cc, err := inst.FPDFText_CountChars(&requests.FPDFText_CountChars{TextPage: tp.TextPage})
 	if err != nil || cc.Count <= 0 {
 		return "", err

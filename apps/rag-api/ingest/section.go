@@ -70,9 +70,7 @@ func splitSection(text string, max int) []string {
 			curLen += pl
 			continue
 		}
-		for _, piece := range splitLong(para, max) {
-			out = append(out, piece)
-		}
+		out = append(out, splitLong(para, max)...)
 	}
 	emit()
 	return out

@@ -153,14 +153,21 @@ func sheetRows(ctx context.Context, b []byte, shared []string) ([][]string, erro
 				inV = false
 			case "c":
 				v := val.String()
-				if typ == "s" {
+				switch typ {
+				case "s":
 					i, err := strconv.Atoi(strings.TrimSpace(v))
 					if err != nil || i < 0 || i >= len(shared) {
 						return nil, fmt.Errorf("cell %s names shared string %q of %d", ref, v, len(shared))
 					}
 					v = shared[i]
-				} else if typ == "b" {
-					v = map[string]string{"1": "TRUE", "0": "FALSE"}[v]
+				case "b":
+					// Booleans are 1 or 0; any other value is kept as written.
+					switch v {
+					case "1":
+						v = "TRUE"
+					case "0":
+						v = "FALSE"
+					}
 				}
 				col := colIndex(ref)
 				if col < 0 {

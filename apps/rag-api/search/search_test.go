@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -252,7 +253,7 @@ func TestSegmentRoundTripAndCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc2, _ := dec.MarshalBinary()
-	if string(enc) != string(enc2) || !reflect.DeepEqual(dec.files, seg.files) {
+	if !bytes.Equal(enc, enc2) || !reflect.DeepEqual(dec.files, seg.files) {
 		t.Fatal("round trip changed the segment")
 	}
 	for _, cut := range []int{0, 7, len(enc) / 2, len(enc) - 1} {

@@ -80,8 +80,7 @@ func OpenReadOnly(path string) (*Store, error) {
 		return nil
 	})
 	if err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return s, nil
 }
@@ -119,8 +118,7 @@ func Open(path string) (*Store, error) {
 		return tx.Bucket(bucketMeta).Put(keyVersion, []byte(Version))
 	})
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("init index %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("init index %s: %w", path, err), db.Close())
 	}
 	return s, nil
 }

@@ -43,6 +43,20 @@ type config struct {
 }
 
 func main() {
+	c := parseFlags()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	res, err := run(ctx, c)
+	stop()
+	if err == nil {
+		err = report(os.Stdout, res, c.jsonOut)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "alert-bridge-load:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags() config {
 	var c config
 	flag.StringVar(&c.bin, "bin", "bin/alert-bridge", "alert-bridge binary to measure")
 	flag.StringVar(&c.mode, "mode", "throughput", "throughput, drain or memory")
@@ -56,16 +70,16 @@ func main() {
 	flag.StringVar(&c.extra, "bridge-args", "", "extra flags for alert-bridge serve, space separated")
 	flag.BoolVar(&c.jsonOut, "json", false, "print the result as JSON")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	res, err := run(ctx, c)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "alert-bridge-load:", err)
-		os.Exit(1)
-	}
-	if c.jsonOut {
-		json.NewEncoder(os.Stdout).Encode(res)
-		return
+	return c
+}
+
+// report prints the result as sorted "key value" lines, or as JSON.
+func report(w io.Writer, res result, jsonOut bool) error {
+	if jsonOut {
+		if err := json.NewEncoder(w).Encode(res); err != nil {
+			return fmt.Errorf("write result: %w", err)
+		}
+		return nil
 	}
 	keys := make([]string, 0, len(res))
 	for k := range res {
@@ -73,13 +87,18 @@ func main() {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		fmt.Printf("%-28s %v\n", k, res[k])
+		if _, err := fmt.Fprintf(w, "%-28s %v\n", k, res[k]); err != nil {
+			return fmt.Errorf("write result: %w", err)
+		}
 	}
+	return nil
 }
 
 type result map[string]any
 
-func run(ctx context.Context, c config) (result, error) {
+// run measures one mode. A bridge that does not shut down cleanly at the
+// end fails the run: a figure from a bridge that was crashing is not one.
+func run(ctx context.Context, c config) (_ result, err error) {
 	dir := c.dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "alert-bridge-load-")
@@ -96,7 +115,7 @@ func run(ctx context.Context, c config) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer b.stop()
+	defer func() { err = errors.Join(err, b.stop()) }()
 	var res result
 	switch c.mode {
 	case "throughput":
@@ -124,14 +143,17 @@ type receiver struct {
 }
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	io.Copy(io.Discard, req.Body)
+	if _, err := io.Copy(io.Discard, req.Body); err != nil {
+		http.Error(w, "read body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
 	if r.down.Load() {
 		r.refused.Add(1)
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return
 	}
 	r.delivered.Add(1)
-	io.WriteString(w, `{"ok":true}`)
+	w.Write([]byte(`{"ok":true}`))
 }
 
 const (
@@ -142,7 +164,9 @@ const (
 type bridge struct {
 	cmd  *exec.Cmd
 	addr string
-	done chan struct{}
+	done chan struct{} // closed once the process has exited; waitErr is then set
+	// waitErr is how the process exited (nil: status 0).
+	waitErr error
 }
 
 func startBridge(ctx context.Context, c config, dir, targetURL string) (*bridge, error) {
@@ -163,7 +187,7 @@ func startBridge(ctx context.Context, c config, dir, targetURL string) (*bridge,
 		return nil, fmt.Errorf("start %s: %w", c.bin, err)
 	}
 	b := &bridge{cmd: cmd, addr: addr, done: make(chan struct{})}
-	go func() { cmd.Wait(); close(b.done) }()
+	go func() { b.waitErr = cmd.Wait(); close(b.done) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
@@ -174,25 +198,33 @@ func startBridge(ctx context.Context, c config, dir, targetURL string) (*bridge,
 		}
 		select {
 		case <-b.done:
-			return nil, errors.New("alert-bridge exited before serving")
+			return nil, fmt.Errorf("alert-bridge exited before serving: %v", b.waitErr)
 		default:
 		}
 		if time.Now().After(deadline) {
-			b.stop()
-			return nil, errors.New("alert-bridge not ready within 30s")
+			return nil, errors.Join(errors.New("alert-bridge not ready within 30s"), b.stop())
 		}
 		time.Sleep(20 * time.Millisecond) // polling interval
 	}
 }
 
-func (b *bridge) stop() {
-	b.cmd.Process.Signal(os.Interrupt)
+// stop interrupts the bridge as a user would and waits for it: an error
+// says it was gone already, exited non-zero or had to be killed.
+func (b *bridge) stop() error {
+	if err := b.cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("interrupt alert-bridge: %w", err)
+	}
 	select {
 	case <-b.done:
 	case <-time.After(15 * time.Second):
-		b.cmd.Process.Kill()
+		killErr := b.cmd.Process.Kill()
 		<-b.done
+		return errors.Join(errors.New("alert-bridge did not stop within 15s of an interrupt; killed"), killErr)
 	}
+	if b.waitErr != nil {
+		return fmt.Errorf("alert-bridge exited: %w", b.waitErr)
+	}
+	return nil
 }
 
 // depth reads outboxDepth from /readyz.

@@ -46,8 +46,11 @@ func (s *sender) post(ctx context.Context, spec loadgen.Spec) (int, time.Duratio
 	if err != nil {
 		return 0, 0, err
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		return 0, 0, fmt.Errorf("read response: %w", err)
+	}
 	return resp.StatusCode, time.Since(t0), nil
 }
 

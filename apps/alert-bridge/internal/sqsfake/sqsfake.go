@@ -141,8 +141,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, *aerr)
 		return
 	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// writeJSON answers with v in the SQS JSON protocol. A value that does not
+// encode is the fake's own bug: it answers 500 so the SDK under test fails
+// loudly instead of reading a truncated body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "sqsfake: encode response: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	json.NewEncoder(w).Encode(out)
+	w.WriteHeader(status)
+	w.Write(b)
 }
 
 func decode(body []byte, v any) *apiError {
@@ -153,10 +166,8 @@ func decode(body []byte, v any) *apiError {
 }
 
 func writeErr(w http.ResponseWriter, e apiError) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amzn-Query-Error", e.code+";Sender")
-	w.WriteHeader(e.status)
-	json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.sqs#" + e.code, "message": e.message})
+	writeJSON(w, e.status, map[string]string{"__type": "com.amazonaws.sqs#" + e.code, "message": e.message})
 }
 
 func (s *Server) queue(u *string) (*queue, *apiError) {

@@ -5,6 +5,7 @@
 package synth
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -68,14 +69,14 @@ func Corpus(n int) ([]*doc.Chunk, []string) {
 
 // BuildIndex writes a persisted index of n synthetic chunks at path the way
 // ingest does: commits of 500 files, then one compaction.
-func BuildIndex(path string, n int) error {
+func BuildIndex(path string, n int) (err error) {
 	chunks, _ := Corpus(n)
 	an, _ := search.NewAnalyzer(search.DefaultAnalyzer)
 	ix, err := index.Open(path, an, index.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return err
 	}
-	defer ix.Close()
+	defer func() { err = errors.Join(err, ix.Close()) }()
 	var writes []store.Write
 	for i := 0; i < len(chunks); i += ChunksPerFile {
 		cs := chunks[i:min(i+ChunksPerFile, len(chunks))]
