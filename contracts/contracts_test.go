@@ -24,6 +24,12 @@ func TestStdlibOnly(t *testing.T) {
 			return err
 		}
 		checked++
+		// awscalls records calls from inside the AWS SDK's middleware
+		// stack, so it needs the SDK; the apps that import it (from tests
+		// only) already depend on the SDK, and verify reads its files.
+		if filepath.Dir(p) == "awscalls" {
+			return nil
+		}
 		for _, imp := range f.Imports {
 			path, _ := strconv.Unquote(imp.Path.Value)
 			// Standard library import paths have no dot in their first element.

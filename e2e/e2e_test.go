@@ -11,8 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,12 +22,13 @@ import (
 
 	"github.com/unsilo/unsilo/e2e/controlplane"
 	"github.com/unsilo/unsilo/functions/server"
+	"github.com/unsilo/unsilo/internal/argo"
 	"github.com/unsilo/unsilo/internal/catalog"
 	"github.com/unsilo/unsilo/internal/crds"
 	"github.com/unsilo/unsilo/internal/manifest"
 	"github.com/unsilo/unsilo/internal/render"
 	unschema "github.com/unsilo/unsilo/internal/schema"
-	"github.com/unsilo/unsilo/internal/verify"
+	"github.com/unsilo/unsilo/internal/team"
 )
 
 const root = ".."
@@ -78,7 +77,7 @@ func TestManifestsAgainstTheRealAPIServer(t *testing.T) {
 		}
 	}
 	xpStart := time.Now()
-	if err := cp.StartCrossplane(ctx, bins.Crossplane, dirs["crossplane"]); err != nil {
+	if err := cp.StartCrossplane(ctx, bins.Crossplane, dirs["crossplane"], nil); err != nil {
 		t.Fatalf("%v\n%s", err, cp.Log("crossplane"))
 	}
 	t.Logf("Crossplane core started in %s", time.Since(xpStart).Round(time.Millisecond))
@@ -116,27 +115,44 @@ func TestManifestsAgainstTheRealAPIServer(t *testing.T) {
 	}
 }
 
-// gather collects what Argo CD would apply (every overlay) and what
-// Crossplane would create (every XR's converged composed resources).
+// gather collects what Argo CD would apply (every environment's tree, each
+// Application built at the revision its release names, as unsilo verify
+// follows it) and what Crossplane would create (every XR's converged
+// composed resources, XRs of a namespace seeing each other).
 func gather(t *testing.T, ctx context.Context) []object {
 	t.Helper()
 	var out []object
-	overlays, err := verify.Overlays(filepath.Join(root, "clusters"), filepath.Join(root, "platform"), filepath.Join(root, "teams"))
+	repo, err := argo.NewRepo(ctx, root, team.RepoURL, "HEAD")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range overlays {
-		us, err := verify.Build(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, u := range us {
-			out = append(out, object{u, d})
-		}
+	defer repo.Close()
+	envs, err := team.Environments(root)
+	if err != nil {
+		t.Fatal(err)
 	}
 	cat, err := catalog.Load(root)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var xrs []object
+	for _, env := range envs {
+		apps, err := repo.Environment(ctx, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range apps {
+			if a.Err != nil {
+				t.Fatalf("%s: %s: %v", env, a.Chain(), a.Err)
+			}
+			for _, u := range a.Objects {
+				o := object{u, env + ": " + a.Chain()}
+				out = append(out, o)
+				if cat.IsXR(u) {
+					xrs = append(xrs, o)
+				}
+			}
+		}
 	}
 	fn, err := server.New(slog.New(slog.NewTextHandler(io.Discard, nil)), server.APIs()...)
 	if err != nil {
@@ -146,47 +162,45 @@ func gather(t *testing.T, ctx context.Context) []object {
 	if err != nil {
 		t.Fatal(err)
 	}
-	teams, err := manifest.YAMLFiles(filepath.Join(root, "teams"), catalog.IsFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byFile := map[string][]manifest.Object{}
 	worlds := map[string][]unstructured.Unstructured{}
-	all := slices.Concat(files, teams)
-	for _, f := range all {
-		xs, err := manifest.ReadFile(f)
+	for _, f := range files {
+		us, err := manifest.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		byFile[f] = xs
-		for _, x := range xs {
-			worlds[catalog.World(f)] = append(worlds[catalog.World(f)], *x.Unstructured)
+		for _, x := range us {
+			worlds[f] = append(worlds[f], *x.Unstructured)
+			if cat.IsXR(x.Unstructured) {
+				xrs = append(xrs, object{x.Unstructured, f})
+			}
 		}
 	}
+	// Examples stand alone but for the platform's own Network and Cluster,
+	// which they name as their control plane; environments name theirs
+	// with its account (settings) and need nothing fetched.
 	platform, err := catalog.Platform(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for w := range worlds {
-		if !catalog.IsExampleWorld(w) {
-			worlds[w] = append(worlds[w], platform...)
+	catalog.AddPlatform(worlds, platform)
+	for _, x := range xrs {
+		if env, _, ok := strings.Cut(x.where, ": "); ok { // synced: the world is its environment
+			worlds[env] = append(worlds[env], *x.u)
 		}
 	}
-	for _, f := range all {
-		xs, avail := byFile[f], worlds[catalog.World(f)]
-		for _, x := range xs {
-			if !cat.IsXR(x.Unstructured) {
-				continue
-			}
-			r, err := render.Converge(ctx, fn, render.Input{XR: x.Unstructured, Available: avail})
-			if err != nil {
-				t.Fatalf("%s: %v", x.Where(), err)
-			}
-			for i := range r.Composed {
-				cd := r.Composed[i]
-				cd.SetOwnerReferences(nil) // the owner XR is not created by a dry run
-				out = append(out, object{&cd, x.Where() + " -> " + cd.GetAnnotations()[render.AnnotationResourceName]})
-			}
+	for _, x := range xrs {
+		world := worlds[x.where]
+		if env, _, ok := strings.Cut(x.where, ": "); ok {
+			world = worlds[env]
+		}
+		r, err := render.Converge(ctx, fn, render.Input{XR: x.u, Available: world})
+		if err != nil {
+			t.Fatalf("%s: %s: %v", x.where, manifest.ID(x.u), err)
+		}
+		for i := range r.Composed {
+			cd := r.Composed[i]
+			cd.SetOwnerReferences(nil) // the owner XR is not created by a dry run
+			out = append(out, object{&cd, x.where + " -> " + cd.GetAnnotations()[render.AnnotationResourceName]})
 		}
 	}
 	return out

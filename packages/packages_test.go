@@ -100,21 +100,25 @@ func env(t *testing.T, k string) string {
 	return v
 }
 
+// TestFunctionPackage: one package per platform the clusters run (arm64
+// nodes, amd64 elsewhere), each embedding that platform's runtime.
 func TestFunctionPackage(t *testing.T) {
-	dir, version := env(t, "PACKAGES_DIR"), env(t, "VERSION")
-	docs, layers := xpkg(t, filepath.Join(dir, "function-unsilo-"+version+".xpkg"))
-	if docs[0].GetKind() != "Function" || docs[0].GetName() != "function-unsilo" || docs[0].GetAPIVersion() != "meta.pkg.crossplane.io/v1beta1" {
-		t.Errorf("package metadata is %s %s %s", docs[0].GetAPIVersion(), docs[0].GetKind(), docs[0].GetName())
-	}
-	// The runtime image's layer plus the package's own.
-	if layers < 2 {
-		t.Errorf("%d layers: the runtime image is not embedded", layers)
+	dir := env(t, "PACKAGES_DIR")
+	for _, arch := range []string{"amd64", "arm64"} {
+		docs, layers := xpkg(t, filepath.Join(dir, "function-unsilo-"+arch+".xpkg"))
+		if docs[0].GetKind() != "Function" || docs[0].GetName() != "function-unsilo" || docs[0].GetAPIVersion() != "meta.pkg.crossplane.io/v1beta1" {
+			t.Errorf("%s: package metadata is %s %s %s", arch, docs[0].GetAPIVersion(), docs[0].GetKind(), docs[0].GetName())
+		}
+		// The runtime image's layer plus the package's own.
+		if layers < 2 {
+			t.Errorf("%s: %d layers: the runtime image is not embedded", arch, layers)
+		}
 	}
 }
 
 func TestConfigurationPackage(t *testing.T) {
 	dir, version := env(t, "PACKAGES_DIR"), env(t, "VERSION")
-	docs, _ := xpkg(t, filepath.Join(dir, "unsilo-platform-"+version+".xpkg"))
+	docs, _ := xpkg(t, filepath.Join(dir, "unsilo-platform.xpkg"))
 	meta := docs[0]
 	if meta.GetKind() != "Configuration" {
 		t.Fatalf("first document is %s, want the Configuration metadata", meta.GetKind())
@@ -133,7 +137,7 @@ func TestConfigurationPackage(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"ghcr.io/unsilo/function-unsilo": version}
-	for _, m := range regexp.MustCompile(`package: (xpkg\.upbound\.io/\S+):(v\S+)`).FindAllStringSubmatch(string(installed), -1) {
+	for _, m := range regexp.MustCompile(`package: (xpkg\.crossplane\.io/\S+):(v\S+)`).FindAllStringSubmatch(string(installed), -1) {
 		want[m[1]] = m[2]
 	}
 	for p, v := range want {

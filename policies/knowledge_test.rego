@@ -59,3 +59,16 @@ test_kendra_encrypted_fail if {
 	"kendra-encrypted" in rules({"resource": index({})})
 	"kendra-encrypted" in rules({"resource": index({"serverSideEncryptionConfiguration": {}})})
 }
+
+boundary_policy := {"apiVersion": "iam.aws.m.upbound.io/v1beta1", "kind": "Policy",
+	"metadata": {"labels": {"platform.unsilo.dev/component": "permissions-boundary"}},
+	"spec": {"forProvider": {"policy": json.marshal({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "bedrock:InvokeModel"], "Resource": "*"}]})}}}
+
+test_boundary_is_a_ceiling_not_a_grant if {
+	count(rules({"resource": boundary_policy, "xr": env("prod")})) == 0
+}
+
+test_same_policy_as_grant_denied if {
+	grant := object.remove(boundary_policy, ["metadata"])
+	"bedrock-never-star" in rules({"resource": grant, "xr": env("prod")})
+}

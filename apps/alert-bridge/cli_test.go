@@ -28,11 +28,11 @@ func TestDeadAndReplayCommands(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := st.Pending(res.ID)
-		if err != nil {
-			t.Fatal(err)
+		leases, _, err := st.Due(ctx, 1)
+		if err != nil || len(leases) != 1 {
+			t.Fatalf("due: %v %v", leases, err)
 		}
-		if err := st.Bury(ctx, m, "HTTP 500"); err != nil {
+		if err := leases[0].Bury(ctx, "HTTP 500"); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, res.ID)
@@ -80,6 +80,9 @@ func TestServeRejectsBadConfig(t *testing.T) {
 		{"serve", "--target-url", "http://n8n/webhook", "--workers", "0"},
 		{"serve", "--target-url", "http://n8n/webhook", "--backoff-base", "2s", "--backoff-max", "1s"},
 		{"serve", "--target-url", "http://n8n/webhook", "--target-header", "novalue"},
+		{"serve", "--target-url", "http://n8n/webhook", "--max-body", "100000000", "--memory-budget", "200000000"},
+		{"serve", "--target-url", "http://n8n/webhook", "--outbox", "kafka"},
+		{"serve", "--target-url", "http://n8n/webhook", "--outbox", "sqs"},
 	} {
 		var out bytes.Buffer
 		if err := run(context.Background(), append(args, "--db", filepath.Join(t.TempDir(), "db"), "--addr", "127.0.0.1:0"), &out, &out); err == nil {

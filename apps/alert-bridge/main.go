@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -38,7 +37,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCmd(stderr), replayCmd(stdout), deadCmd(stdout), loadCmd(stdout, stderr))
+	root.AddCommand(serveCmd(stderr), replayCmd(stdout), deadCmd(stdout), compactCmd(stdout))
 	return root.ExecuteContext(ctx)
 }
 
@@ -69,6 +68,4 @@ func envDefaults(fs *pflag.FlagSet) error {
 	return err
 }
 
-func durationFlag(fs *pflag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
-	fs.DurationVar(p, name, def, usage)
-}
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unsilo/unsilo/apps/alert-bridge/bridge"
 	"github.com/unsilo/unsilo/apps/alert-bridge/deliver"
 )
 
@@ -28,6 +29,7 @@ import (
 // as a subprocess and kills it with SIGKILL.
 func TestMain(m *testing.M) {
 	if os.Getenv("ALERT_BRIDGE_CHILD") == "1" {
+		childLimits() // disk_linux_test.go: a file size limit standing in for a full disk
 		main2(strings.Split(os.Getenv("ALERT_BRIDGE_ARGS"), "\x1f"))
 		return
 	}
@@ -113,15 +115,21 @@ func poll(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 
 // child is one alert-bridge subprocess.
 type child struct {
-	cmd  *exec.Cmd
-	addr string
-	done chan struct{}
+	cmd       *exec.Cmd
+	addr      string
+	done      chan struct{}
+	errorLogs atomic.Int64
 }
 
 func startChild(t *testing.T, args ...string) *child {
 	t.Helper()
+	return startChildEnv(t, nil, args...)
+}
+
+func startChildEnv(t *testing.T, env []string, args ...string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "ALERT_BRIDGE_CHILD=1", "ALERT_BRIDGE_ARGS="+strings.Join(args, "\x1f"))
+	cmd.Env = append(append(os.Environ(), "ALERT_BRIDGE_CHILD=1", "ALERT_BRIDGE_ARGS="+strings.Join(args, "\x1f")), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -135,11 +143,15 @@ func startChild(t *testing.T, args ...string) *child {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			var line struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
+				Msg   string `json:"msg"`
+				Addr  string `json:"addr"`
+				Level string `json:"level"`
 			}
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "alert-bridge serving" {
 				addrCh <- line.Addr
+			}
+			if line.Level == "ERROR" {
+				c.errorLogs.Add(1)
 			}
 		}
 		cmd.Wait()
@@ -252,12 +264,13 @@ func TestRestartRedeliversPending(t *testing.T) {
 	target := httptest.NewServer(rec)
 	defer target.Close()
 	db := filepath.Join(t.TempDir(), "outbox.db")
-	cfg := serveConfig{addr: "127.0.0.1:0", db: db, targetURL: target.URL, maxBody: 1 << 20, dedupeWindow: time.Minute, workers: 4,
-		backoffBase: 5 * time.Millisecond, backoffMax: 20 * time.Millisecond, maxAge: time.Hour, attemptTimeout: time.Second, shutdownTimeout: 5 * time.Second}
+	cfg := bridge.Defaults()
+	cfg.Addr, cfg.DB, cfg.TargetURL, cfg.Workers = "127.0.0.1:0", db, target.URL, 4
+	cfg.BackoffBase, cfg.BackoffMax, cfg.AttemptTimeout = 5*time.Millisecond, 20*time.Millisecond, time.Second
 	start := func() (string, func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		ready, done := make(chan string, 1), make(chan error, 1)
-		go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
+		go func() { done <- bridge.Run(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
 		select {
 		case a := <-ready:
 			return a, func() {

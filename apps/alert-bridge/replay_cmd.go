@@ -119,29 +119,30 @@ func deadCmd(stdout io.Writer) *cobra.Command {
 			if err := envDefaults(cmd.Flags()); err != nil {
 				return err
 			}
-			var msgs []*store.Message
+			var dead []server.DeadLetter
 			if a.addr != "" {
 				var resp struct {
-					DeadLetters []*store.Message `json:"deadLetters"`
+					DeadLetters []server.DeadLetter `json:"deadLetters"`
 				}
 				if err := a.call(cmd.Context(), http.MethodGet, "/v1/admin/dead", nil, &resp); err != nil {
 					return err
 				}
-				msgs = resp.DeadLetters
+				dead = resp.DeadLetters
 			} else {
 				st, err := a.open()
 				if err != nil {
 					return err
 				}
 				defer st.Close()
-				if msgs, err = st.DeadLetters(1 << 30); err != nil {
+				msgs, err := st.DeadLetters(1 << 30)
+				if err != nil {
 					return err
 				}
+				dead = server.DeadLetters(msgs)
 			}
 			enc := json.NewEncoder(stdout)
-			for _, m := range msgs {
-				if err := enc.Encode(map[string]any{"id": m.ID, "deadAt": m.DeadAt, "attempts": m.Attempts,
-					"lastError": m.LastError, "alertname": m.Notification.AlertName(), "status": m.Notification.Status}); err != nil {
+			for _, d := range dead {
+				if err := enc.Encode(d); err != nil {
 					return fmt.Errorf("write: %w", err)
 				}
 			}
@@ -149,5 +150,23 @@ func deadCmd(stdout io.Writer) *cobra.Command {
 		},
 	}
 	a.flags(cmd)
+	return cmd
+}
+
+func compactCmd(stdout io.Writer) *cobra.Command {
+	var db string
+	cmd := &cobra.Command{
+		Use:   "compact",
+		Short: "Rewrite the outbox file without its free pages (alert-bridge stopped; serve also does it on start when the file is sparse)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			before, after, err := store.Compact(db)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: %d -> %d bytes\n", db, before, after)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&db, "db", "alert-bridge.db", "outbox file")
 	return cmd
 }

@@ -69,7 +69,13 @@ func planDiff(cmd *cobra.Command, e *env, base string, args []string) error {
 		return err
 	}
 	for i := range hs.XRs {
-		hs.XRs[i].Findings = findings[hs.XRs[i].ID]
+		x := &hs.XRs[i]
+		file, _, _ := strings.Cut(x.Where, ":")
+		_, id, ok := strings.Cut(x.ID, ": ") // "<env>: Kind/ns/name" for an environment's XR
+		if !ok {
+			id = x.ID
+		}
+		x.Findings = findings[e.rel(absPath(file))+"|"+id]
 	}
 	return plan.Markdown(cmd.OutOrStdout(), base, plan.Diff(relTo(wt, bs), relTo(root, hs)))
 }

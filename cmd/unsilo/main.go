@@ -52,7 +52,7 @@ func root() *cobra.Command {
 	}
 	c.PersistentFlags().StringVar(&e.root, "root", "", "repository root (default: the nearest parent holding compositions/)")
 	c.PersistentFlags().BoolVar(&e.debug, "debug", false, "log the function's debug output")
-	c.AddCommand(renderCmd(e), planCmd(e), verifyCmd(e), teamCmd(e))
+	c.AddCommand(renderCmd(e), planCmd(e), verifyCmd(e), teamCmd(e), artifactsCmd(e), bootstrapCmd(e))
 	return c
 }
 

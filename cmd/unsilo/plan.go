@@ -12,10 +12,12 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/unsilo/unsilo/functions/server"
+	"github.com/unsilo/unsilo/internal/argo"
 	"github.com/unsilo/unsilo/internal/catalog"
 	"github.com/unsilo/unsilo/internal/manifest"
 	"github.com/unsilo/unsilo/internal/plan"
 	"github.com/unsilo/unsilo/internal/render"
+	"github.com/unsilo/unsilo/internal/team"
 )
 
 func planCmd(e *env) *cobra.Command {
@@ -30,7 +32,9 @@ func planCmd(e *env) *cobra.Command {
 composed only after another exists (node groups after their cluster, a bucket
 policy after its distribution); values AWS assigns read "(known after apply)".
 PATH is a file or folder of XRs; the default is every example under
-compositions/ and every claim under teams/.
+compositions/ and every XR each environment syncs (its infrastructure and
+its teams' claims, at its release, with its settings filled in), named
+"<env>: Kind/namespace/name".
 
 --diff BASE renders BASE (a git ref, in a temporary worktree, with BASE's own
 function code) and the working tree, and prints as markdown for a pull
@@ -93,11 +97,7 @@ func (e *env) plan(cmd *cobra.Command, args []string) (plan.Snapshot, []plan.XR,
 	if err != nil {
 		return snap, nil, err
 	}
-	for w := range worlds {
-		if !catalog.IsExampleWorld(w) {
-			worlds[w] = append(worlds[w], platform...)
-		}
-	}
+	catalog.AddPlatform(worlds, platform)
 	var plans []plan.XR
 	for _, f := range files {
 		for _, o := range byFile[f] {
@@ -112,7 +112,83 @@ func (e *env) plan(cmd *cobra.Command, args []string) (plan.Snapshot, []plan.XR,
 			snap.XRs = append(snap.XRs, s)
 		}
 	}
+	if len(args) > 0 {
+		return snap, plans, nil
+	}
+	// Every XR each environment syncs, as its Argo CD gets it (at the
+	// release's revision, with the environment's settings filled in).
+	synced, err := e.syncedXRs(cmd)
+	if err != nil {
+		return snap, nil, err
+	}
+	for _, x := range synced {
+		o := manifest.Object{File: x.file, Unstructured: x.u}
+		p, s, err := planXR(cmd, fn, o, x.world, x.file, x.group)
+		if err != nil {
+			return snap, nil, err
+		}
+		p.ID, s.ID = x.env+": "+p.ID, x.env+": "+s.ID
+		s.Protected = x.protected
+		plans = append(plans, p)
+		snap.XRs = append(snap.XRs, s)
+	}
 	return snap, plans, nil
+}
+
+// syncedXR is an XR an environment syncs.
+type syncedXR struct {
+	env, file, group string
+	u                *unstructured.Unstructured
+	world            []unstructured.Unstructured
+	protected        bool
+}
+
+// syncedXRs follows every environment's Argo CD tree and returns its XRs,
+// each with every XR of that environment as its world.
+func (e *env) syncedXRs(cmd *cobra.Command) ([]syncedXR, error) {
+	root, err := e.repo()
+	if err != nil {
+		return nil, err
+	}
+	cat, err := e.catalog()
+	if err != nil {
+		return nil, err
+	}
+	repo, err := argo.NewRepo(cmd.Context(), root, team.RepoURL, "HEAD")
+	if err != nil {
+		return nil, err
+	}
+	defer repo.Close()
+	envs, err := team.Environments(root)
+	if err != nil {
+		return nil, err
+	}
+	var out []syncedXR
+	for _, env := range envs {
+		apps, err := repo.Environment(cmd.Context(), env)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w (unsilo verify tells more)", env, err)
+		}
+		var world []unstructured.Unstructured // every XR of the environment, as required resources
+		var xrs []syncedXR
+		for _, a := range apps {
+			for _, u := range a.Objects {
+				if !cat.IsXR(u) {
+					continue
+				}
+				file := a.Files[u]
+				opts := u.GetAnnotations()["argocd.argoproj.io/sync-options"]
+				xrs = append(xrs, syncedXR{env: env, file: file, group: env + "/" + filepath.Dir(file), u: u,
+					protected: strings.Contains(opts, "Prune=false") && strings.Contains(opts, "Delete=false")})
+				world = append(world, *u)
+			}
+		}
+		for i := range xrs {
+			xrs[i].world = world
+		}
+		out = append(out, xrs...)
+	}
+	return out, nil
 }
 
 func planXR(cmd *cobra.Command, fn *server.Server, o manifest.Object, avail []unstructured.Unstructured, where, group string) (plan.XR, plan.XRSnapshot, error) {
@@ -131,22 +207,10 @@ func planXR(cmd *cobra.Command, fn *server.Server, o manifest.Object, avail []un
 }
 
 // xrFiles expands PATH arguments (files or folders) into YAML files; with
-// none it lists every example and every team file.
+// none it lists every example (the environments' XRs come from their trees).
 func (e *env) xrFiles(cat *catalog.Catalog, args []string) ([]string, error) {
 	if len(args) == 0 {
-		root, err := e.repo()
-		if err != nil {
-			return nil, err
-		}
-		ex, err := cat.Examples()
-		if err != nil {
-			return nil, err
-		}
-		teams, err := manifest.YAMLFiles(filepath.Join(root, "teams"), catalog.IsFixture)
-		if err != nil && !os.IsNotExist(err) {
-			return nil, err
-		}
-		return append(ex, teams...), nil
+		return cat.Examples()
 	}
 	var out []string
 	for _, a := range args {

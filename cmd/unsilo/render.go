@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/unsilo/unsilo/internal/catalog"
 	"github.com/unsilo/unsilo/internal/manifest"
 	"github.com/unsilo/unsilo/internal/render"
 )
@@ -20,7 +21,9 @@ func renderCmd(e *env) *cobra.Command {
 the XR (with the status the function writes) and the composed resources,
 exactly as 'crossplane render' would. Other objects in the same files are
 available to the function as required resources (e.g. the Network a
-WebPortal points at).`,
+WebPortal points at), and so are the platform's own Network and Cluster
+(compositions/cluster/examples/prod.yaml), the control plane every XR
+that creates roles names.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cat, err := e.catalog()
@@ -49,6 +52,19 @@ WebPortal points at).`,
 			for _, o := range objs {
 				avail = append(avail, *o.Unstructured)
 			}
+			// The platform's control plane Cluster is always there (roles
+			// name its permissions boundary).
+			root, err := e.repo()
+			if err != nil {
+				return err
+			}
+			platform, err := catalog.Platform(root)
+			if err != nil {
+				return err
+			}
+			worlds := map[string][]unstructured.Unstructured{"": avail}
+			catalog.AddPlatform(worlds, platform)
+			avail = worlds[""]
 			n := 0
 			for _, o := range objs {
 				if !cat.IsXR(o.Unstructured) {

@@ -16,7 +16,7 @@ func teamCmd(e *env) *cobra.Command {
 	c := &cobra.Command{Use: "team", Short: "Scaffold teams and keep their governance in step with team.yaml"}
 	c.AddCommand(&cobra.Command{
 		Use:   "new NAME",
-		Short: "Scaffold teams/NAME (team.yaml, kustomization) and its governance",
+		Short: "Scaffold teams/NAME (team.yaml, dev/kustomization.yaml) and its governance",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root, err := e.repo()
@@ -33,13 +33,14 @@ func teamCmd(e *env) *cobra.Command {
 			}
 			files := map[string][]byte{
 				filepath.Join(dir, team.File): append(team.Scaffold(name), '\n'),
-				filepath.Join(dir, "kustomization.yaml"): []byte("# The team's claims: platform.unsilo.dev XRs in namespace " + name + ".\n" +
+				filepath.Join(dir, "dev", "kustomization.yaml"): []byte("# The team's dev claims: platform.unsilo.dev XRs in namespace " + name + ",\n" +
+					"# synced to the dev cluster only (one folder per environment in team.yaml).\n" +
 					"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: " + name + "\nresources: []\n"),
 			}
 			if err := write(files); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "created teams/%s: edit team.yaml (owners, group, apis, quotas), add claims, then run `unsilo team sync`\n", name)
+			fmt.Fprintf(cmd.OutOrStdout(), "created teams/%s: edit team.yaml (owners, group, apis, environments and their quotas), add claims under teams/%s/<env>/, then run `unsilo team sync`\n", name, name)
 			return syncTeams(e, cmd)
 		},
 	})
@@ -58,6 +59,19 @@ func syncTeams(e *env, cmd *cobra.Command) error {
 	}
 	if err := write(files); err != nil {
 		return err
+	}
+	// A team that left an environment (or the repo) leaves nothing behind.
+	root, err := e.repo()
+	if err != nil {
+		return err
+	}
+	old, _ := filepath.Glob(filepath.Join(root, "platform", "teams", "*", "*.yaml"))
+	for _, p := range old {
+		if _, keep := files[p]; !keep {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+		}
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "platform/teams is in step with %d files\n", len(files))
 	return nil
@@ -90,7 +104,11 @@ func governance(e *env) (map[string][]byte, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return team.GovernanceFiles(root, teams, cat.Plurals())
+	envs, err := team.Environments(root)
+	if err != nil {
+		return nil, err
+	}
+	return team.GovernanceFiles(root, teams, cat.Plurals(), envs)
 }
 
 func write(files map[string][]byte) error {

@@ -1,8 +1,12 @@
 package controlplane
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -12,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -119,6 +124,10 @@ func (c *Client) Get(ctx context.Context, apiVersion, kind, namespace, name stri
 		return nil, err
 	}
 	m, err := c.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	if meta.IsNoMatchError(err) {
+		c.mapper.Reset() // a CRD (an XRD's) may have been established since
+		m, err = c.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -126,4 +135,87 @@ func (c *Client) Get(ctx context.Context, apiVersion, kind, namespace, name stri
 		return c.dyn.Resource(m.Resource).Get(ctx, name, metav1.GetOptions{})
 	}
 	return c.dyn.Resource(m.Resource).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
+}
+
+// ReadYAML reads every object of a multi-document YAML file.
+func ReadYAML(path string) ([]*unstructured.Unstructured, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
+	var out []*unstructured.Unstructured
+	for {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if len(m) > 0 {
+			out = append(out, &unstructured.Unstructured{Object: m})
+		}
+	}
+}
+
+// ApplyCRDFiles creates the CRDs in files and waits until they serve.
+func (c *Client) ApplyCRDFiles(ctx context.Context, files ...string) error {
+	for _, f := range files {
+		objs, err := ReadYAML(f)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if err := c.Apply(ctx, o, false); err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
+			if err := c.WaitEstablished(ctx, o.GetName(), time.Minute); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Delete deletes an object (foreground: dependents first, as kubectl).
+func (c *Client) Delete(ctx context.Context, apiVersion, kind, namespace, name string) error {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return err
+	}
+	m, err := c.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	if meta.IsNoMatchError(err) {
+		c.mapper.Reset()
+		m, err = c.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	}
+	if err != nil {
+		return err
+	}
+	var r dynamic.ResourceInterface = c.dyn.Resource(m.Resource)
+	if namespace != "" {
+		r = c.dyn.Resource(m.Resource).Namespace(namespace)
+	}
+	return r.Delete(ctx, name, metav1.DeleteOptions{})
+}
+
+// List lists objects of a kind (all namespaces).
+func (c *Client) List(ctx context.Context, apiVersion, kind string) ([]unstructured.Unstructured, error) {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	if meta.IsNoMatchError(err) {
+		c.mapper.Reset()
+		m, err = c.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l, err := c.dyn.Resource(m.Resource).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return l.Items, nil
 }

@@ -21,15 +21,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"k8s.io/client-go/rest"
 )
 
-// Binaries are the programs a control plane runs.
+// Binaries are the programs a control plane runs. ControllerManager is
+// optional: with it, kube-controller-manager runs only its garbage
+// collector, which carries out foreground and owner-reference deletion.
 type Binaries struct {
-	Etcd, APIServer, Crossplane string
+	Etcd, APIServer, Crossplane, ControllerManager string
 }
 
 // ControlPlane is a running etcd + kube-apiserver.
@@ -95,6 +98,14 @@ func Start(ctx context.Context, log *slog.Logger, bins Binaries, dir string) (*C
 		cp.Stop()
 		return nil, err
 	}
+	if bins.ControllerManager != "" {
+		if err := cp.spawn(ctx, "kube-controller-manager", bins.ControllerManager,
+			"--kubeconfig", cp.Kubeconfig, "--controllers", "garbage-collector-controller",
+			"--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false"); err != nil {
+			cp.Stop()
+			return nil, err
+		}
+	}
 	return cp, nil
 }
 
@@ -132,13 +143,17 @@ func (cp *ControlPlane) credentials() (string, error) {
 
 // spawn starts a process whose output goes to dir/<name>.log.
 func (cp *ControlPlane) spawn(ctx context.Context, name, bin string, args ...string) error {
+	return cp.spawnEnv(ctx, name, bin, nil, args...)
+}
+
+func (cp *ControlPlane) spawnEnv(ctx context.Context, name, bin string, env []string, args ...string) error {
 	logf, err := os.Create(filepath.Join(cp.Dir, name+".log"))
 	if err != nil {
 		return err
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(cp.Dir, "kubeconfig"))
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+filepath.Join(cp.Dir, "kubeconfig")), env...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("cannot start %s (%s): %w", name, bin, err)
 	}
@@ -152,6 +167,11 @@ func (cp *ControlPlane) spawn(ctx context.Context, name, bin string, args ...str
 // Spawn starts another process against this control plane (KUBECONFIG set).
 func (cp *ControlPlane) Spawn(ctx context.Context, name, bin string, args ...string) error {
 	return cp.spawn(ctx, name, bin, args...)
+}
+
+// SpawnEnv is Spawn with extra environment (later entries win).
+func (cp *ControlPlane) SpawnEnv(ctx context.Context, name, bin string, env []string, args ...string) error {
+	return cp.spawnEnv(ctx, name, bin, env, args...)
 }
 
 // Run runs a process to completion against this control plane.
@@ -225,4 +245,53 @@ func freePort() int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// FreePort is a loopback port free at the time of asking, for processes the
+// rig starts.
+func FreePort() int { return freePort() }
+
+// WaitTCP waits until something accepts connections on addr.
+func WaitTCP(ctx context.Context, addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nothing listens on %s after %s: %w", addr, timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond): // polling a port that a process is opening
+		}
+	}
+}
+
+// RSS is the resident memory of every process the rig started plus this
+// one, in bytes (from /proc/<pid>/status), for the e2e's peak-memory figure.
+func (cp *ControlPlane) RSS() int64 {
+	cp.mu.Lock()
+	pids := []int{os.Getpid()}
+	for _, p := range cp.procs {
+		pids = append(pids, p.Process.Pid)
+	}
+	cp.mu.Unlock()
+	var total int64
+	for _, pid := range pids {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+		if err != nil {
+			continue // exited
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				total += kb * 1024
+			}
+		}
+	}
+	return total
 }

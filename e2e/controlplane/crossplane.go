@@ -18,8 +18,9 @@ const xpNamespace = "crossplane-system"
 
 // StartCrossplane installs Crossplane core's CRDs and certificates with
 // `crossplane core init` and runs `crossplane core start` against the API
-// server (webhooks off: there is no service network to reach them).
-func (cp *ControlPlane) StartCrossplane(ctx context.Context, bin, crdsDir string) error {
+// server (webhooks off: there is no service network to reach them). env
+// and start's extra args come on top (the e2e network, --ca-bundle-path).
+func (cp *ControlPlane) StartCrossplane(ctx context.Context, bin, crdsDir string, env []string, extra ...string) error {
 	kc, err := kubernetes.NewForConfig(cp.Config)
 	if err != nil {
 		return err
@@ -28,8 +29,16 @@ func (cp *ControlPlane) StartCrossplane(ctx context.Context, bin, crdsDir string
 	if _, err := kc.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
+	// The chart's service account: the package runtime controller reads
+	// its image pull secrets before it builds any runtime Deployment.
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "crossplane", Namespace: xpNamespace}}
+	if _, err := kc.CoreV1().ServiceAccounts(xpNamespace).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
 	tls := []string{"--tlsca-secret-name=crossplane-root-ca", "--tls-server-secret-name=crossplane-tls-server", "--tls-client-secret-name=crossplane-tls-client"}
-	initArgs := append([]string{"core", "init", "--cr-ds-path=" + crdsDir, "--webhook-enabled=false"}, tls...)
+	// --activation=*: the default activation policy the Helm chart installs
+	// (provider.defaultActivations), so SafeStart providers' MRDs activate.
+	initArgs := append([]string{"core", "init", "--cr-ds-path=" + crdsDir, "--webhook-enabled=false", "--activation=*"}, tls...)
 	// The first init can fail while its own CRDs are not yet established
 	// (`no matches for kind "Lock"`): retry until it succeeds.
 	deadline := time.Now().Add(90 * time.Second)
@@ -69,9 +78,16 @@ func (cp *ControlPlane) StartCrossplane(ctx context.Context, bin, crdsDir string
 		}
 	}
 	cache := filepath.Join(cp.Dir, "xp-cache")
-	return cp.spawn(ctx, "crossplane", bin, "core", "start", "--webhook-enabled=false",
-		"--xpkg-cache-dir="+filepath.Join(cache, "xpkg"), "--xfn-cache-dir="+filepath.Join(cache, "xfn"),
-		"--tls-client-secret-name=crossplane-tls-client", "--tls-client-certs-dir="+filepath.Join(certs, "client"),
-		"--tls-server-secret-name=crossplane-tls-server", "--tls-server-certs-dir="+filepath.Join(certs, "server"),
-		"--metrics-port="+strconv.Itoa(freePort()), "--health-probe-port="+strconv.Itoa(freePort()))
+	// Crossplane writes pulled packages there and fails every pull with
+	// "read/write on closed pipe" when the folder is missing.
+	for _, d := range []string{"xpkg", "xfn"} {
+		if err := os.MkdirAll(filepath.Join(cache, d), 0o700); err != nil {
+			return err
+		}
+	}
+	return cp.spawnEnv(ctx, "crossplane", bin, env, append([]string{"core", "start", "--webhook-enabled=false",
+		"--xpkg-cache-dir=" + filepath.Join(cache, "xpkg"), "--xfn-cache-dir=" + filepath.Join(cache, "xfn"),
+		"--tls-client-secret-name=crossplane-tls-client", "--tls-client-certs-dir=" + filepath.Join(certs, "client"),
+		"--tls-server-secret-name=crossplane-tls-server", "--tls-server-certs-dir=" + filepath.Join(certs, "server"),
+		"--metrics-port=" + strconv.Itoa(freePort()), "--health-probe-port=" + strconv.Itoa(freePort())}, extra...)...)
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"github.com/unsilo/unsilo/functions/compose/composetest"
 	"slices"
 	"strings"
 	"testing"
@@ -171,16 +172,4 @@ func TestUsagesOrderDeletion(t *testing.T) {
 	}
 }
 
-func anyList(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			out = append(out, e.(string))
-		}
-		return out
-	}
-	return nil
-}
+var anyList = composetest.Strings

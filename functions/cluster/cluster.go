@@ -8,6 +8,8 @@ import (
 	eks "github.com/upbound/provider-aws/v2/apis/namespaced/eks/v1beta1"
 	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
 	kms "github.com/upbound/provider-aws/v2/apis/namespaced/kms/v1beta1"
+	s3 "github.com/upbound/provider-aws/v2/apis/namespaced/s3/v1beta1"
+	sqs "github.com/upbound/provider-aws/v2/apis/namespaced/sqs/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -24,7 +26,7 @@ func (API) Kind() string { return "Cluster" }
 
 // AddToScheme implements compose.API.
 func (API) AddToScheme(s *runtime.Scheme) error {
-	return compose.AddToScheme(s, ec2.AddToScheme, eks.AddToScheme, iam.AddToScheme, kms.AddToScheme, corev1.AddToScheme)
+	return compose.AddToScheme(s, ec2.AddToScheme, eks.AddToScheme, iam.AddToScheme, kms.AddToScheme, corev1.AddToScheme, s3.AddToScheme, sqs.AddToScheme)
 }
 
 // logTypes are every control-plane log EKS offers; all are always on.
@@ -61,11 +63,14 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	b.addons()
 	b.access()
 	b.workloads()
+	b.alertQueue()
+	b.externalSecrets()
 	b.usages()
 	if err := b.kubeconfig(); err != nil {
 		return nil, err
 	}
 	b.status()
+	b.alertBridgeStatus()
 	return out, nil
 }
 

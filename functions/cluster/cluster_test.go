@@ -32,15 +32,7 @@ func base() map[string]any {
 	}
 }
 
-func observed(kv map[string]map[string]any) map[resource.Name]resource.ObservedComposed {
-	out := map[resource.Name]resource.ObservedComposed{}
-	for name, at := range kv {
-		cd := composed.New()
-		_ = cd.SetValue("status.atProvider", at)
-		out[resource.Name(name)] = resource.ObservedComposed{Resource: cd}
-	}
-	return out
-}
+var observed = composetest.Observed
 
 func request(spec map[string]any, obs map[resource.Name]resource.ObservedComposed) *compose.Request {
 	net := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"region": "ap-northeast-2"}}}

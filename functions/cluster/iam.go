@@ -7,6 +7,7 @@ import (
 	iam "github.com/upbound/provider-aws/v2/apis/namespaced/iam/v1beta1"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/controlplane"
 )
 
 // statement is one IAM policy statement.
@@ -23,27 +24,31 @@ func policy(sts []statement) string {
 	return string(j)
 }
 
-// RolePath is the IAM path of every role the Cluster creates: the
+// RolePath is the IAM path of every role the platform creates: the
 // Crossplane provider may change and pass only roles under it.
-const RolePath = "/unsilo/"
+const RolePath = controlplane.RolePath
 
 // providerRole is the Crossplane provider's role, at providerPath.
 const (
 	providerRole = "role-crossplane"
-	providerPath = "/unsilo-provider/"
+	providerPath = controlplane.ProviderPath
 )
 
-// boundaryName is the permissions boundary of every role the Cluster
-// creates: whatever policy a role is given, it can never touch IAM,
-// Organizations or the account, nor schedule a key's deletion.
-func (b *builder) boundaryName() string { return compose.ShortName(b.req.XR, "boundary", 128) }
-
-func (b *builder) boundaryARN() string {
-	return "arn:aws:iam::" + b.spec.AccountID + ":policy" + RolePath + b.boundaryName()
+// boundaryName is the permissions boundary of every role the platform
+// creates, this Cluster's and those of the XRs it manages
+// (controlplane.Resolve): whatever policy a role is given, it can never
+// touch IAM, Organizations or the account, nor schedule a key's deletion.
+func (b *builder) boundaryName() string {
+	return controlplane.BoundaryName(b.req.XR.Resource.GetNamespace(), b.req.XR.Resource.GetName())
 }
 
-// boundaryActions is the ceiling: the services the cluster's, nodes' and
-// workloads' policies (AWS's managed ones included) use, and of IAM only
+func (b *builder) boundaryARN() string {
+	return controlplane.BoundaryARN(b.spec.AccountID, b.req.XR.Resource.GetNamespace(), b.req.XR.Resource.GetName())
+}
+
+// boundaryActions is the ceiling: the services the cluster's, nodes',
+// workloads' and the other XRs' roles (AWS's managed policies included)
+// use, and of IAM only
 // the service-linked roles AmazonEKSClusterPolicy may create. Anything
 // else, IAM above all, no role under the boundary can do, whatever policy
 // it is given.
@@ -51,6 +56,14 @@ var boundaryActions = []string{
 	"ec2:*", "ecr:*", "eks:*", "eks-auth:*", "elasticloadbalancing:*", "autoscaling:*", "ssm:*", "ssmmessages:*", "ec2messages:*",
 	"s3:*", "kms:*", "logs:*", "cloudwatch:*", "athena:*", "glue:*", "sqs:*", "kendra:*", "rds:*", "cloudfront:*", "wafv2:*",
 	"firehose:*", "cloudtrail:*", "cloudformation:*", "iam:CreateServiceLinkedRole",
+	// rag-api's answers (KnowledgeBase's rag-api role) and the connector
+	// and instance secrets (Kendra Drive/Gmail, WebPortal's database):
+	// these actions only, not the services whole.
+	"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:ApplyGuardrail", "secretsmanager:GetSecretValue",
+	// External Secrets (secrets.go): reads the platform's secrets and
+	// writes the ones the platform generates, under unsilo/ only.
+	"secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:GetResourcePolicy",
+	"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:TagResource",
 }
 
 func (b *builder) boundary() {
@@ -175,7 +188,7 @@ func (b *builder) workloadList() []workload {
 	w := b.spec.Workloads
 	out := []workload{
 		{name: "crossplane", namespace: "crossplane-system", serviceAccount: "provider-aws", statements: b.crossplaneStatements()},
-		{name: "alert-bridge", namespace: "observability", serviceAccount: "alert-bridge"}, // an identity, no AWS access
+		{name: "alert-bridge", namespace: "observability", serviceAccount: "alert-bridge", statements: b.alertBridgeStatements()}, // alertqueue.go: nothing unless its outbox is SQS
 		// Fluent Bit ships to log-shipper over HTTP (platform/logging): an
 		// identity, no AWS access.
 		{name: "fluent-bit", namespace: "observability", serviceAccount: "fluent-bit"},

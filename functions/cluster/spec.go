@@ -30,6 +30,8 @@ type Spec struct {
 	Access     Access            `json:"access"`
 	Workloads  Workloads         `json:"workloads"`
 	Tags       map[string]string `json:"tags,omitempty"`
+
+	AlertBridge AlertBridge `json:"alertBridge"` // alertqueue.go
 }
 
 // NodeGroup is one managed node group.
@@ -71,12 +73,8 @@ func readSpec(xr *resource.Composite) (*Spec, error) {
 	if err := compose.ReadSpec(xr, s); err != nil {
 		return nil, err
 	}
-	if s.Environment == "" {
-		s.Environment = "dev"
-	}
-	if s.Version == "" {
-		s.Version = "1.34"
-	}
+	compose.Default(&s.Environment, "dev")
+	compose.Default(&s.Version, "1.35")
 	for i := range s.NodeGroups {
 		g := &s.NodeGroups[i]
 		if g.CapacityType == "" {
@@ -129,6 +127,9 @@ func (s *Spec) validate() error {
 			return compose.Invalid(f+".desired", g.Desired, "must be between min (%d) and max (%d)", g.Min, g.Max)
 		}
 		seen[g.Name] = true
+	}
+	if err := s.validateAlertBridge(); err != nil {
+		return err
 	}
 	for field, arn := range map[string]string{"spec.access.adminRoleArn": s.Access.AdminRoleARN, "spec.access.ciRoleArn": s.Access.CIRoleARN} {
 		if arn != "" && !roleARN.MatchString(arn) {

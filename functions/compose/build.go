@@ -41,3 +41,13 @@ func AddToScheme(s *runtime.Scheme, adds ...func(*runtime.Scheme) error) error {
 	}
 	return nil
 }
+
+// Default sets *field to v when it holds its zero value: what an XRD
+// default would have given a spec field Crossplane did not default (a
+// render, a test).
+func Default[T comparable](field *T, v T) {
+	var zero T
+	if *field == zero {
+		*field = v
+	}
+}

@@ -3,6 +3,7 @@ package datalake
 import (
 	s3 "github.com/upbound/provider-aws/v2/apis/namespaced/s3/v1beta1"
 
+	"github.com/unsilo/unsilo/functions/awsfacts"
 	"github.com/unsilo/unsilo/functions/compose"
 )
 
@@ -18,20 +19,6 @@ const (
 	prefixALB        = "alb"
 	prefixAthena     = "athena-results/"
 )
-
-// elbAccounts are the Elastic Load Balancing log-delivery accounts of the
-// regions the platform runs in (lib.allowed_regions). ELB writes access
-// logs as the logdelivery.elasticloadbalancing.amazonaws.com service in
-// regions opened since August 2022 and as these accounts in the older
-// ones, so the ALB bucket admits both and nothing else.
-var elbAccounts = map[string]string{
-	"us-east-1":      "127311923021",
-	"us-west-2":      "797873946194",
-	"eu-west-1":      "156460612806",
-	"eu-central-1":   "054676820928",
-	"ap-northeast-1": "582318560864",
-	"ap-northeast-2": "600734575887",
-}
 
 // zone is what differs between the lake's buckets.
 type zone struct {
@@ -178,9 +165,14 @@ func (b *builder) rawPolicy() []map[string]any {
 // alb/<portal>/AWSLogs/...), for this account's load balancers only.
 func (b *builder) albPolicy() []map[string]any {
 	acct, arn := b.spec.AccountID, "arn:aws:s3:::"+b.spec.bucket(zoneALB)
-	principal := map[string]any{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
-	if a, ok := elbAccounts[b.spec.Region]; ok {
-		principal["AWS"] = "arn:aws:iam::" + a + ":root"
+	// ELB writes as its regional account in the regions opened before
+	// August 2022 and as its service principal in the others
+	// (awsfacts.ELBLogAccounts). Both are admitted: AWS documents the
+	// service principal for new regions only, and a region moving to it
+	// must not stop delivery.
+	principal := map[string]any{"Service": awsfacts.ELBLogService}
+	if a, _ := awsfacts.ELBLogPrincipal(b.spec.Region); a != "" {
+		principal["AWS"] = a
 	}
 	return []map[string]any{{
 		"Sid": "ELBAccessLogsWrite", "Effect": "Allow", "Principal": principal, "Action": "s3:PutObject",

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/controlplane"
 )
 
 // API composes DataLake XRs.
@@ -51,6 +52,7 @@ type builder struct {
 	spec *Spec
 	tag  *compose.Tagger
 	out  *compose.Result
+	cp   controlplane.ControlPlane
 	// keyARN is the lake key's ARN once AWS has created it; resources that
 	// take a key ARN without a selector wait for it.
 	keyARN string
@@ -62,7 +64,15 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{req: req, spec: spec, tag: compose.NewTagger(req.XR), out: compose.NewResult(), keyARN: req.AtProvider("key", "arn")}
+	out := compose.NewResult()
+	cp, ok, err := controlplane.Resolve(out, req, spec.ControlPlaneRef)
+	if err != nil || !ok {
+		return out, err // not fetched yet: Crossplane calls again with the Cluster
+	}
+	if cp.AccountID != spec.AccountID {
+		return nil, compose.Invalid("spec.accountId", spec.AccountID, "the control plane (spec.controlPlaneRef) creates the lake in its account %s", cp.AccountID)
+	}
+	b := &builder{req: req, spec: spec, cp: cp, tag: compose.NewTagger(req.XR), out: out, keyARN: req.AtProvider("key", "arn")}
 	b.key()
 	b.buckets()
 	b.firehose()
@@ -75,6 +85,7 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 		return nil, err
 	}
 	b.usages()
+	b.cp.Apply(b.out)
 	b.status()
 	return b.out, nil
 }

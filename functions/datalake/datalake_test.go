@@ -9,9 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 	"github.com/crossplane/function-sdk-go/resource"
-	"github.com/crossplane/function-sdk-go/resource/composed"
 	athena "github.com/upbound/provider-aws/v2/apis/namespaced/athena/v1beta1"
 	cloudtrail "github.com/upbound/provider-aws/v2/apis/namespaced/cloudtrail/v1beta1"
 	firehose "github.com/upbound/provider-aws/v2/apis/namespaced/firehose/v1beta1"
@@ -36,37 +34,15 @@ func base() map[string]any {
 }
 
 // with sets a dotted path in a copy of base().
-func with(path string, v any) map[string]any {
-	s := base()
-	keys := strings.Split(path, ".")
-	m := s
-	for _, k := range keys[:len(keys)-1] {
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[k] = next
-		}
-		m = next
-	}
-	m[keys[len(keys)-1]] = v
-	return s
-}
+func with(path string, v any) map[string]any { return composetest.With(base(), path, v) }
 
 // ready marks an observed resource Ready=True.
-const ready = "ready"
+const ready = composetest.ReadyKey
 
 func compose1(t *testing.T, spec map[string]any, observed map[string]map[string]any) *compose.Result {
 	t.Helper()
-	obs := map[resource.Name]resource.ObservedComposed{}
-	for name, at := range observed {
-		cd := composed.New()
-		_ = cd.SetValue("status.atProvider", at)
-		if at[ready] != nil {
-			cd.SetConditions(xpv1.Available())
-		}
-		obs[resource.Name(name)] = resource.ObservedComposed{Resource: cd}
-	}
-	res, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("DataLake", "platform", "lake", spec), Observed: obs})
+	obs := composetest.Observed(observed)
+	res, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("DataLake", "platform", "lake", spec), Observed: obs, Required: composetest.Required(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,10 +82,11 @@ func TestInvalidSpec(t *testing.T) {
 		"CuratedExpiry":  {"expiry after the transition", with("retention.curated.expireAfterDays", 60), "spec.retention.curated.expireAfterDays"},
 		"TinyCutoff":     {"Athena's minimum cutoff is 10 MB", with("athena.bytesScannedCutoffPerQuery", 1024), "spec.athena.bytesScannedCutoffPerQuery"},
 		"BadSchedule":    {"Glue takes cron(...)", with("catalog.crawlerSchedule", "hourly"), "spec.catalog.crawlerSchedule"},
+		"OtherAccount":   {"the control plane creates the lake in its own account", with("accountId", "999999999999"), "spec.accountId"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("DataLake", "platform", "lake", tc.spec)})
+			_, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("DataLake", "platform", "lake", tc.spec), Required: composetest.Required(nil)})
 			fe, ok := compose.AsFieldError(err)
 			if !ok || fe.Field != tc.field {
 				t.Errorf("%s: want a field error on %s, got %v", tc.reason, tc.field, err)
@@ -140,19 +117,7 @@ func policy(t *testing.T, res *compose.Result, name string) []statement {
 	return doc.Statement
 }
 
-func list(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			out = append(out, e.(string))
-		}
-		return out
-	}
-	return nil
-}
+var list = composetest.Strings
 
 // grant is one (principal, prefix) a bucket policy admits for writing.
 func grants(sts []statement) []string {

@@ -16,13 +16,18 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/controlplane"
 )
 
 // Spec mirrors compositions/datalake/xrd.yaml.
 type Spec struct {
-	Region      string `json:"region"`
-	Environment string `json:"environment"`
-	AccountID   string `json:"accountId"`
+	// ControlPlaneRef is the Cluster whose Crossplane provider creates
+	// this XR's roles, within that Cluster's permissions boundary
+	// (default platform/tools).
+	ControlPlaneRef controlplane.Ref `json:"controlPlaneRef"`
+	Region          string           `json:"region"`
+	Environment     string           `json:"environment"`
+	AccountID       string           `json:"accountId"`
 	// Name is the lake's AWS name (workgroup, trail, Firehose
 	// aws-waf-logs-<name>, Glue database); default the XR's name.
 	Name string `json:"name"`

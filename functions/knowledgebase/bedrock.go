@@ -56,24 +56,39 @@ func (b *builder) podIdentity() error {
 		return nil
 	}
 	ns := cmp.Or(p.ClusterRef.Namespace, b.req.XR.Resource.GetNamespace())
-	cl, ok, err := b.out.Resolve(b.req, compose.Reference{Key: "cluster", Kind: "Cluster", Namespace: ns, Name: p.ClusterRef.Name, Field: "spec.podIdentity.clusterRef.name"})
-	if !ok || err != nil {
-		return err
-	}
-	netName, _, _ := unstructured.NestedString(cl.Object, "spec", "networkRef", "name")
-	net, ok, err := network.Resolve(b.out, b.req, "cluster-network", ns, netName, "spec.podIdentity.clusterRef.name")
-	if !ok || err != nil {
-		return err
+	region := p.Region
+	if region == "" {
+		r, ok, err := b.clusterRegion(ns)
+		if !ok || err != nil {
+			return err
+		}
+		region = r
 	}
 	b.out.Add("rag-api-pod-identity", &eks.PodIdentityAssociation{
 		ObjectMeta: compose.Meta(b.req.XR, "rag-api-pod-identity", nil),
 		Spec: eks.PodIdentityAssociationSpec{ForProvider: eks.PodIdentityAssociationParameters_2{
-			Region: compose.Ptr(net.Region), ClusterName: compose.Ptr(cluster.EKSName(ns, p.ClusterRef.Name)),
+			Region: compose.Ptr(region), ClusterName: compose.Ptr(cluster.EKSName(ns, p.ClusterRef.Name)),
 			Namespace: compose.Ptr(p.Namespace), ServiceAccount: compose.Ptr(p.ServiceAccount),
 			RoleArnSelector: ref("rag-api-role"), Tags: b.tag.Tags("rag-api-pod-identity"),
 		}},
 	})
 	return nil
+}
+
+// clusterRegion is the region of the referenced Cluster's Network, fetched
+// from this control plane.
+func (b *builder) clusterRegion(ns string) (string, bool, error) {
+	p := b.spec.PodIdentity
+	cl, ok, err := b.out.Resolve(b.req, compose.Reference{Key: "cluster", Kind: "Cluster", Namespace: ns, Name: p.ClusterRef.Name, Field: "spec.podIdentity.clusterRef.name"})
+	if !ok || err != nil {
+		return "", ok, err
+	}
+	netName, _, _ := unstructured.NestedString(cl.Object, "spec", "networkRef", "name")
+	net, ok, err := network.Resolve(b.out, b.req, "cluster-network", ns, netName, "spec.podIdentity.clusterRef.name")
+	if !ok || err != nil {
+		return "", ok, err
+	}
+	return net.Region, true, nil
 }
 
 // crossRegionPrefixes are the geography prefixes of system-defined

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/controlplane"
 )
 
 // API composes KnowledgeBase XRs.
@@ -32,6 +33,7 @@ type builder struct {
 	spec *Spec
 	tag  *compose.Tagger
 	out  *compose.Result
+	cp   controlplane.ControlPlane
 }
 
 // Compose implements compose.API.
@@ -40,7 +42,12 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{req: req, spec: spec, tag: compose.NewTagger(req.XR), out: compose.NewResult()}
+	out := compose.NewResult()
+	cp, ok, err := controlplane.Resolve(out, req, spec.ControlPlaneRef)
+	if err != nil || !ok {
+		return out, err // not fetched yet: Crossplane calls again with the Cluster
+	}
+	b := &builder{req: req, spec: spec, cp: cp, tag: compose.NewTagger(req.XR), out: out}
 	b.index()
 	b.sources()
 	b.ragAPIAccess()
@@ -49,6 +56,7 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 	}
 	b.ragAPIConfig()
 	b.usages()
+	b.cp.Apply(b.out)
 	b.status()
 	return b.out, nil
 }

@@ -39,25 +39,11 @@ func base() map[string]any {
 }
 
 // with sets a dotted path in a copy of base().
-func with(path string, v any) map[string]any {
-	s := base()
-	keys := strings.Split(path, ".")
-	m := s
-	for _, k := range keys[:len(keys)-1] {
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[k] = next
-		}
-		m = next
-	}
-	m[keys[len(keys)-1]] = v
-	return s
-}
+func with(path string, v any) map[string]any { return composetest.With(base(), path, v) }
 
 // platformCluster is the Cluster rag-api runs on (another namespace, in
 // Seoul) and its Network, as Crossplane returns them when asked.
-var platformCluster = map[string][]resource.Required{
+var platformCluster = composetest.Required(map[string][]resource.Required{
 	"cluster": {{Resource: &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "platform.unsilo.dev/v1alpha1", "kind": "Cluster", "metadata": map[string]any{"name": "tools", "namespace": "platform"},
 		"spec": map[string]any{"networkRef": map[string]any{"name": "platform"}},
@@ -66,16 +52,11 @@ var platformCluster = map[string][]resource.Required{
 		"apiVersion": "platform.unsilo.dev/v1alpha1", "kind": "Network", "metadata": map[string]any{"name": "platform", "namespace": "platform"},
 		"spec": map[string]any{"region": "ap-northeast-2"},
 	}}}},
-}
+})
 
 func compose1(t *testing.T, spec map[string]any, observed map[string]map[string]any) *compose.Result {
 	t.Helper()
-	obs := map[resource.Name]resource.ObservedComposed{}
-	for name, at := range observed {
-		cd := composed.New()
-		_ = cd.SetValue("status.atProvider", at)
-		obs[resource.Name(name)] = resource.ObservedComposed{Resource: cd}
-	}
+	obs := composetest.Observed(observed)
 	res, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("KnowledgeBase", "knowledge", "handbook", spec), Observed: obs, Required: platformCluster})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +84,7 @@ func TestInvalidSpec(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("KnowledgeBase", "knowledge", "handbook", tc.spec)})
+			_, err := API{}.Compose(context.Background(), &compose.Request{XR: composetest.XR("KnowledgeBase", "knowledge", "handbook", tc.spec), Required: composetest.Required(nil)})
 			fe, ok := compose.AsFieldError(err)
 			if !ok || fe.Field != tc.field {
 				t.Fatalf("%s: want a field error on %s, got %v", tc.reason, tc.field, err)

@@ -14,10 +14,15 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/controlplane"
 )
 
 // Spec mirrors compositions/knowledgebase/xrd.yaml.
 type Spec struct {
+	// ControlPlaneRef is the Cluster whose Crossplane provider creates
+	// this XR's roles, within that Cluster's permissions boundary
+	// (default platform/tools).
+	ControlPlaneRef controlplane.Ref  `json:"controlPlaneRef"`
 	Region          string            `json:"region"`
 	Environment     string            `json:"environment"`
 	Edition         string            `json:"edition"`
@@ -74,6 +79,10 @@ type PodIdentity struct {
 		Name      string `json:"name"`
 		Namespace string `json:"namespace"`
 	} `json:"clusterRef"`
+	// Region is the Cluster's region when that Cluster XR lives on another
+	// control plane (the environment's management cluster) and so cannot
+	// be fetched: the EKS name is still derived from clusterRef.
+	Region         string `json:"region,omitempty"`
 	Namespace      string `json:"namespace"`
 	ServiceAccount string `json:"serviceAccount"`
 }
@@ -90,15 +99,9 @@ func readSpec(xr *resource.Composite) (*Spec, error) {
 	if err := compose.ReadSpec(xr, s); err != nil {
 		return nil, err
 	}
-	if s.Environment == "" {
-		s.Environment = "dev"
-	}
-	if s.Edition == "" {
-		s.Edition = "ENTERPRISE_EDITION"
-	}
-	if s.DefaultLanguage == "" {
-		s.DefaultLanguage = "ko"
-	}
+	compose.Default(&s.Environment, "dev")
+	compose.Default(&s.Edition, "ENTERPRISE_EDITION")
+	compose.Default(&s.DefaultLanguage, "ko")
 	for _, c := range s.commons() {
 		if c.Language == "" {
 			c.Language = s.DefaultLanguage

@@ -3,11 +3,13 @@ package network
 import (
 	"context"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
+	ec2 "github.com/upbound/provider-aws/v2/apis/namespaced/ec2/v1beta1"
 
 	"github.com/unsilo/unsilo/functions/compose"
 	"github.com/unsilo/unsilo/functions/compose/composetest"
@@ -162,5 +164,26 @@ func TestSubnetLayoutIsStableAcrossZoneCounts(t *testing.T) {
 			t.Errorf("%s and %s share %s", name, other, c)
 		}
 		seen[c] = name
+	}
+}
+
+// TestTokyoSkipsB: a Network in Tokyo never lands in ap-northeast-1b,
+// which new accounts cannot use.
+func TestTokyoSkipsB(t *testing.T) {
+	s := baseSpec()
+	s["region"], s["azCount"] = "ap-northeast-1", int64(3)
+	res, err := API{}.Compose(context.Background(), &compose.Request{XR: xr(s)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zones []string
+	for name, o := range res.Resources {
+		if sn, ok := o.(*ec2.Subnet); ok && strings.HasPrefix(string(name), "subnet-private-") {
+			zones = append(zones, *sn.Spec.ForProvider.AvailabilityZone)
+		}
+	}
+	sort.Strings(zones)
+	if strings.Join(zones, ",") != "ap-northeast-1a,ap-northeast-1c,ap-northeast-1d" {
+		t.Errorf("private subnets in %v, want a, c and d", zones)
 	}
 }

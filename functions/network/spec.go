@@ -10,6 +10,7 @@ import (
 
 	"github.com/crossplane/function-sdk-go/resource"
 
+	"github.com/unsilo/unsilo/functions/awsfacts"
 	"github.com/unsilo/unsilo/functions/compose"
 )
 
@@ -56,21 +57,11 @@ func readSpec(xr *resource.Composite) (*Spec, error) {
 }
 
 func (s *Spec) defaults() {
-	if s.Environment == "" {
-		s.Environment = "dev"
-	}
-	if s.AZCount == 0 {
-		s.AZCount = 3
-	}
-	if s.NATMode == "" {
-		s.NATMode = NATPerAZ
-	}
-	if s.FlowLogs.TrafficType == "" {
-		s.FlowLogs.TrafficType = "ALL"
-	}
-	if s.FlowLogs.MaxAggregationInterval == 0 {
-		s.FlowLogs.MaxAggregationInterval = 60
-	}
+	compose.Default(&s.Environment, "dev")
+	compose.Default(&s.AZCount, 3)
+	compose.Default(&s.NATMode, NATPerAZ)
+	compose.Default(&s.FlowLogs.TrafficType, "ALL")
+	compose.Default(&s.FlowLogs.MaxAggregationInterval, 60)
 }
 
 func (s *Spec) validate() error {
@@ -106,12 +97,8 @@ func (s *Spec) validate() error {
 // layout has slots for and as many as the largest regions offer.
 const maxZones = 6
 
-// zones names AZs region+letter (eu-west-1a, ...). Zone names map to
-// different physical zones per account, which is fine for spreading.
-func (s *Spec) zones() []string {
-	z := make([]string, s.AZCount)
-	for i := range z {
-		z[i] = s.Region + string(rune('a'+i))
-	}
-	return z
-}
+// zones names AZs region+letter (eu-west-1a, ...), skipping the letters a
+// region no longer offers to new accounts (ap-northeast-1b,
+// awsfacts.UnavailableZones). Zone names map to different physical zones
+// per account, which is fine for spreading.
+func (s *Spec) zones() []string { return awsfacts.ZoneNames(s.Region, s.AZCount) }

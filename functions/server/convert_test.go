@@ -3,62 +3,40 @@ package server
 import (
 	"testing"
 
-	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
-	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
-	"github.com/google/go-cmp/cmp"
 	ec2 "github.com/upbound/provider-aws/v2/apis/namespaced/ec2/v1beta1"
-	"google.golang.org/protobuf/testing/protocmp"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// TestToStructMatchesSDK pins toStruct to what the SDK's own
-// composed.From + resource.AsStruct produce, field for field.
-func TestToStructMatchesSDK(t *testing.T) {
+// TestToStruct: what server-side apply would misread never reaches
+// Crossplane (empty initProvider, empty metadata, a zero generation), the
+// kind is set from the scheme, and unstructured kinds pass through.
+func TestToStruct(t *testing.T) {
 	if err := ec2.AddToScheme(composed.Scheme); err != nil {
 		t.Fatal(err)
 	}
-	s, f, yes := "10.0.0.0/16", 443.0, true
-	cases := map[string]struct {
-		reason string
-		obj    func() *ec2.SecurityGroupIngressRule
-	}{
-		"Full": {"labels, strings, numbers, bools and maps", func() *ec2.SecurityGroupIngressRule {
-			return &ec2.SecurityGroupIngressRule{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"a": "b"}},
-				Spec: ec2.SecurityGroupIngressRuleSpec{ForProvider: ec2.SecurityGroupIngressRuleParameters{
-					CidrIPv4: &s, FromPort: &f, Tags: map[string]*string{"k": &s, "nil": nil},
-					SecurityGroupIDSelector: &xpv1.NamespacedSelector{MatchControllerRef: &yes, MatchLabels: map[string]string{"x": "y"}},
-					ToPort:                  &f,
-				}},
-			}
-		}},
-		"EmptyMeta": {"empty metadata is dropped, not sent as {}", func() *ec2.SecurityGroupIngressRule {
-			return &ec2.SecurityGroupIngressRule{Spec: ec2.SecurityGroupIngressRuleSpec{ForProvider: ec2.SecurityGroupIngressRuleParameters{Region: &s}}}
-		}},
-		"DescriptionOnly": {"a single string field", func() *ec2.SecurityGroupIngressRule {
-			r := &ec2.SecurityGroupIngressRule{}
-			r.Spec.ForProvider.Description = &s
-			return r
-		}},
+	region := "ap-northeast-2"
+	s, err := toStruct(&ec2.SecurityGroupIngressRule{Spec: ec2.SecurityGroupIngressRuleSpec{ForProvider: ec2.SecurityGroupIngressRuleParameters{Region: &region}}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			cd, err := composed.From(tc.obj())
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := resource.AsStruct(cd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := toStruct(&structEncoder{}, tc.obj())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := cmp.Diff(want, got, protocmp.Transform()); d != "" {
-				t.Errorf("%s: (-sdk +toStruct):\n%s", tc.reason, d)
-			}
-		})
+	m := s.AsMap()
+	if m["apiVersion"] != "ec2.aws.m.upbound.io/v1beta1" || m["kind"] != "SecurityGroupIngressRule" {
+		t.Errorf("kind not set from the scheme: %v %v", m["apiVersion"], m["kind"])
+	}
+	if _, ok := m["metadata"]; ok {
+		t.Errorf("empty metadata sent as %v: server-side apply would clear labels", m["metadata"])
+	}
+	spec := m["spec"].(map[string]any)
+	if _, ok := spec["initProvider"]; ok {
+		t.Error("an empty initProvider is an opinion server-side apply would claim")
+	}
+	if spec["forProvider"].(map[string]any)["region"] != region {
+		t.Errorf("forProvider = %v", spec["forProvider"])
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "protection.crossplane.io/v1beta1", "kind": "Usage", "spec": map[string]any{"replayDeletion": true}}}
+	s, err = toStruct(u)
+	if err != nil || s.AsMap()["kind"] != "Usage" {
+		t.Errorf("unstructured: %v %v", s, err)
 	}
 }

@@ -24,13 +24,12 @@ type Server struct {
 
 	log  *slog.Logger
 	apis map[string]compose.API
-	enc  *structEncoder
 }
 
 // New returns a Server that composes the given APIs. It registers their
 // types in the SDK's composed scheme, which composed.From converts with.
 func New(log *slog.Logger, apis ...compose.API) (*Server, error) {
-	s := &Server{log: log, apis: make(map[string]compose.API, len(apis)), enc: &structEncoder{}}
+	s := &Server{log: log, apis: make(map[string]compose.API, len(apis))}
 	for _, a := range apis {
 		if err := a.AddToScheme(composed.Scheme); err != nil {
 			return nil, fmt.Errorf("cannot register the types of API %s: %w", a.Kind(), err)
@@ -103,7 +102,7 @@ func (s *Server) compose(ctx context.Context, req *fnv1.RunFunctionRequest, rsp 
 		rsp.Desired.Resources = map[string]*fnv1.Resource{}
 	}
 	for name, obj := range res.Resources {
-		st, err := toStruct(s.enc, obj)
+		st, err := toStruct(obj)
 		if err != nil {
 			return fmt.Errorf("cannot convert desired resource %q: %w", name, err)
 		}

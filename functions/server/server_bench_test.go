@@ -35,6 +35,20 @@ func request(b *testing.B, file string) *fnv1.RunFunctionRequest {
 			req.RequiredResources["network"] = &fnv1.Resources{Items: []*fnv1.Resource{{Resource: structs[i]}}}
 		}
 	}
+	// The control plane every role-creating XR asks for.
+	platform, err := manifest.ReadFile("../../compositions/cluster/examples/prod.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, o := range platform {
+		if o.GetKind() == "Cluster" {
+			s, err := structpb.NewStruct(o.Object)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req.RequiredResources["control-plane"] = &fnv1.Resources{Items: []*fnv1.Resource{{Resource: s}}}
+		}
+	}
 	req.Observed = &fnv1.State{Composite: &fnv1.Resource{Resource: structs[len(structs)-1]}}
 	return req
 }

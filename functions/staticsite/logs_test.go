@@ -3,6 +3,7 @@ package staticsite
 import (
 	"context"
 	"encoding/json"
+	"github.com/unsilo/unsilo/functions/compose/composetest"
 	"testing"
 
 	"github.com/crossplane/function-sdk-go/resource"
@@ -11,15 +12,7 @@ import (
 	"github.com/unsilo/unsilo/functions/compose"
 )
 
-func observe(at map[string]map[string]any) map[resource.Name]resource.ObservedComposed {
-	out := map[resource.Name]resource.ObservedComposed{}
-	for n, a := range at {
-		cd := composed.New()
-		_ = cd.SetValue("status.atProvider", a)
-		out[resource.Name(n)] = resource.ObservedComposed{Resource: cd}
-	}
-	return out
-}
+var observe = composetest.Observed
 
 // TestAccessLogsV2: the lake's bucket has ACLs disabled, so CloudFront's
 // legacy logging (an ACL grant) is never used; standard logging v2 delivers

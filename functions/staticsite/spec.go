@@ -49,18 +49,10 @@ func readSpec(xr *resource.Composite) (*Spec, error) {
 	if err := compose.ReadSpec(xr, s); err != nil {
 		return nil, err
 	}
-	if s.Environment == "" {
-		s.Environment = "dev"
-	}
-	if s.DefaultRootObject == "" {
-		s.DefaultRootObject = "index.html"
-	}
-	if s.PriceClass == "" {
-		s.PriceClass = "PriceClass_100"
-	}
-	if s.BucketName == "" {
-		s.BucketName = xr.Resource.GetNamespace() + "-" + xr.Resource.GetName() + "-site"
-	}
+	compose.Default(&s.Environment, "dev")
+	compose.Default(&s.DefaultRootObject, "index.html")
+	compose.Default(&s.PriceClass, "PriceClass_100")
+	compose.Default(&s.BucketName, xr.Resource.GetNamespace()+"-"+xr.Resource.GetName()+"-site")
 	return s, s.validate()
 }
 

@@ -10,18 +10,23 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/controlplane"
 )
 
 // Spec mirrors compositions/webportal/xrd.yaml.
 type Spec struct {
-	NetworkRef  NetworkRef        `json:"networkRef"`
-	Environment string            `json:"environment"`
-	Instances   Instances         `json:"instances"`
-	HTTPS       HTTPS             `json:"https"`
-	Database    Database          `json:"database"`
-	WAF         WAF               `json:"waf"`
-	AccessLogs  AccessLogs        `json:"accessLogs"`
-	Tags        map[string]string `json:"tags,omitempty"`
+	// ControlPlaneRef is the Cluster whose Crossplane provider creates
+	// this XR's roles, within that Cluster's permissions boundary
+	// (default platform/tools).
+	ControlPlaneRef controlplane.Ref  `json:"controlPlaneRef"`
+	NetworkRef      NetworkRef        `json:"networkRef"`
+	Environment     string            `json:"environment"`
+	Instances       Instances         `json:"instances"`
+	HTTPS           HTTPS             `json:"https"`
+	Database        Database          `json:"database"`
+	WAF             WAF               `json:"waf"`
+	AccessLogs      AccessLogs        `json:"accessLogs"`
+	Tags            map[string]string `json:"tags,omitempty"`
 }
 
 // NetworkRef names the Network (same namespace) the portal lives in.
@@ -88,40 +93,21 @@ func readSpec(xr *resource.Composite) (*Spec, error) {
 }
 
 func (s *Spec) defaults() {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	if s.Environment == "" {
-		s.Environment = "dev"
-	}
-	def(&s.Instances.Port, 8080)
-	def(&s.Instances.Min, 2)
-	def(&s.Instances.Max, 6)
-	def(&s.Instances.TargetCPU, 50)
-	def(&s.Instances.RootVolumeGiB, 20)
-	if s.Instances.Desired == 0 {
-		s.Instances.Desired = s.Instances.Min
-	}
-	if s.Instances.HealthCheckPath == "" {
-		s.Instances.HealthCheckPath = "/healthz"
-	}
-	if s.Database.EngineVersion == "" {
-		s.Database.EngineVersion = "8.0"
-	}
-	def(&s.Database.AllocatedStorageGiB, 20)
-	def(&s.Database.BackupRetentionDays, 7)
-	if s.Database.MaxStorageGiB == 0 {
-		s.Database.MaxStorageGiB = 5 * s.Database.AllocatedStorageGiB
-	}
-	if s.Database.Username == "" {
-		s.Database.Username = "admin"
-	}
-	if s.Database.Name == "" {
-		s.Database.Name = "shop"
-	}
-	def(&s.WAF.RateLimit, 2000)
+	compose.Default(&s.Environment, "dev")
+	compose.Default(&s.Instances.Port, 8080)
+	compose.Default(&s.Instances.Min, 2)
+	compose.Default(&s.Instances.Max, 6)
+	compose.Default(&s.Instances.TargetCPU, 50)
+	compose.Default(&s.Instances.RootVolumeGiB, 20)
+	compose.Default(&s.Instances.Desired, s.Instances.Min)
+	compose.Default(&s.Instances.HealthCheckPath, "/healthz")
+	compose.Default(&s.Database.EngineVersion, "8.4")
+	compose.Default(&s.Database.AllocatedStorageGiB, 20)
+	compose.Default(&s.Database.BackupRetentionDays, 7)
+	compose.Default(&s.Database.MaxStorageGiB, 5*s.Database.AllocatedStorageGiB)
+	compose.Default(&s.Database.Username, "admin")
+	compose.Default(&s.Database.Name, "shop")
+	compose.Default(&s.WAF.RateLimit, 2000)
 }
 
 func (s *Spec) validate() error {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/unsilo/unsilo/functions/compose"
+	"github.com/unsilo/unsilo/functions/controlplane"
 	"github.com/unsilo/unsilo/functions/network"
 )
 
@@ -34,6 +35,7 @@ type builder struct {
 	region string
 	tag    *compose.Tagger
 	out    *compose.Result
+	cp     controlplane.ControlPlane
 }
 
 // Compose implements compose.API.
@@ -43,22 +45,28 @@ func (API) Compose(_ context.Context, req *compose.Request) (*compose.Result, er
 		return nil, err
 	}
 	out := compose.NewResult()
-	net, ok, err := network.Resolve(out, req, "network", "", spec.NetworkRef.Name, "spec.networkRef.name")
-	if err != nil || !ok {
-		return out, err // not fetched yet: Crossplane calls again with the Network
+	// Ask for both at once: one round trip before the first resources.
+	net, netOK, err := network.Resolve(out, req, "network", "", spec.NetworkRef.Name, "spec.networkRef.name")
+	if err != nil {
+		return out, err
+	}
+	cp, cpOK, err := controlplane.Resolve(out, req, spec.ControlPlaneRef)
+	if err != nil || !netOK || !cpOK {
+		return out, err // not fetched yet: Crossplane calls again with them
 	}
 	region := net.Region
 	if !spec.HTTPS.AllowHTTPOnly && certRegion(spec.HTTPS.CertificateARN) != region {
 		return nil, compose.Invalid("spec.https.certificateArn", spec.HTTPS.CertificateARN,
 			"the ALB needs a certificate from its own region %s, not %s", region, certRegion(spec.HTTPS.CertificateARN))
 	}
-	b := &builder{req: req, spec: spec, region: region, tag: compose.NewTagger(req.XR), out: out}
+	b := &builder{req: req, spec: spec, region: region, cp: cp, tag: compose.NewTagger(req.XR), out: out}
 	b.securityGroups()
 	b.loadBalancer()
 	b.compute()
 	b.database()
 	b.firewall()
 	out.UseComposite(req, "Network", spec.NetworkRef.Name, "the portal's load balancer, instances and database live in the Network's subnets")
+	cp.Apply(out)
 	b.status()
 	return out, nil
 }

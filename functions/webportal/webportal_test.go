@@ -44,7 +44,7 @@ var theNetwork = []resource.Required{{Resource: &unstructured.Unstructured{Objec
 }}}}
 
 func withNetwork(spec map[string]any) *compose.Request {
-	return &compose.Request{XR: xr(spec), Required: map[string][]resource.Required{"network": theNetwork}}
+	return &compose.Request{XR: xr(spec), Required: composetest.Required(map[string][]resource.Required{"network": theNetwork})}
 }
 
 func TestAsksForTheNetworkFirst(t *testing.T) {
@@ -66,7 +66,7 @@ func TestInvalid(t *testing.T) {
 		req    *compose.Request
 		field  string
 	}{
-		"MissingNetwork": {"a Network that does not exist is named", &compose.Request{XR: xr(base()), Required: map[string][]resource.Required{"network": {}}}, "spec.networkRef.name"},
+		"MissingNetwork": {"a Network that does not exist is named", &compose.Request{XR: xr(base()), Required: composetest.Required(map[string][]resource.Required{"network": {}})}, "spec.networkRef.name"},
 		"MinOverMax":     {"min > max", withNetwork(set(base(), []string{"instances", "min"}, int64(5))), "spec.instances.min"},
 		"DesiredOutside": {"desired outside min..max", withNetwork(set(base(), []string{"instances", "desired"}, int64(9))), "spec.instances.desired"},
 		"CertRegion":     {"the ALB's certificate must be from the Network's region", withNetwork(set(base(), []string{"https", "certificateArn"}, "arn:aws:acm:us-east-1:123456789012:certificate/0b9a")), "spec.https.certificateArn"},

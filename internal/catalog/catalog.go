@@ -180,5 +180,27 @@ func Platform(root string) ([]unstructured.Unstructured, error) {
 }
 
 // IsExampleWorld reports whether a World is an example file, which stands
-// alone; team worlds also see the platform's objects (Platform).
+// alone but for the platform's objects (Platform).
 func IsExampleWorld(world string) bool { return filepath.Base(filepath.Dir(world)) == "examples" }
+
+// AddPlatform lets every world see the platform's objects, as the control
+// plane would: a team's KnowledgeBase binds to Cluster platform/tools, and
+// every XR that creates roles names that Cluster as its control plane
+// (functions/controlplane), examples included. An object a world already
+// holds (the platform file's own world) is not added twice.
+func AddPlatform(worlds map[string][]unstructured.Unstructured, platform []unstructured.Unstructured) {
+	key := func(u *unstructured.Unstructured) string {
+		return u.GetAPIVersion() + "/" + u.GetKind() + "/" + u.GetNamespace() + "/" + u.GetName()
+	}
+	for w, objs := range worlds {
+		have := make(map[string]bool, len(objs))
+		for i := range objs {
+			have[key(&objs[i])] = true
+		}
+		for i := range platform {
+			if !have[key(&platform[i])] {
+				worlds[w] = append(worlds[w], platform[i])
+			}
+		}
+	}
+}

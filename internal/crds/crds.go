@@ -30,6 +30,11 @@ var Sources = []Source{
 	{Name: "argo-cd", Module: "github.com/argoproj/argo-cd/v3", Version: "v3.5.7", Dir: "manifests/crds"},
 	// PrometheusRule and friends; the chart kube-prometheus-stack installs them.
 	{Name: "prometheus-operator", Module: "github.com/prometheus-operator/prometheus-operator", Version: "v0.90.1", Dir: "example/prometheus-operator-crd"},
+	// ExternalSecret, PushSecret, ClusterSecretStore, generators: the
+	// version platform/secrets/apps installs (chart 0.16.2).
+	{Name: "external-secrets", Module: "github.com/external-secrets/external-secrets", Version: "v0.16.2", Dir: "config/crds/bases"},
+	// Cluster (Postgres): the operator version platform/n8n/apps installs (chart 0.26.1).
+	{Name: "cloudnative-pg", Module: "github.com/cloudnative-pg/cloudnative-pg", Version: "v1.27.1", Dir: "config/crd/bases"},
 }
 
 // Locate returns the folder of a source's CRDs, downloading the module into

@@ -21,17 +21,19 @@ func isStateful(r Resource) bool {
 type Change struct {
 	Name   string
 	Kind   string
-	Action string   // add, change, remove, replace
+	Action string   // add, change, remove, replace, orphan
 	Fields []string // changed forProvider paths
 	Danger bool     // a stateful resource is removed or replaced
 }
 
 // XRDiff is the change of one XR between two trees.
 type XRDiff struct {
-	ID, Group, Status string // Status: added, removed, changed
-	Changes           []Change
-	Findings          []string
-	Error             string
+	ID, Group, Status string // Status: added, removed, orphaned, changed
+	// Unprotected: the change drops the XR's deletion protection.
+	Unprotected bool
+	Changes     []Change
+	Findings    []string
+	Error       string
 }
 
 // Diff compares two snapshots, XR by XR.
@@ -47,13 +49,22 @@ func Diff(base, head Snapshot) []XRDiff {
 		case !inBase:
 			d.Status, d.Group, d.Findings, d.Error = "added", hx.Group, hx.Findings, hx.Error
 			d.Changes = changes(nil, hx.Resources)
+		case !inHead && bx.Protected:
+			// Argo CD will not prune it: nothing is deleted, the XR and its
+			// AWS resources stay until someone deletes the XR on purpose.
+			d.Status, d.Group = "orphaned", bx.Group
+			for _, c := range changes(bx.Resources, nil) {
+				c.Action, c.Danger = "orphan", false
+				d.Changes = append(d.Changes, c)
+			}
 		case !inHead:
 			d.Status, d.Group = "removed", bx.Group
 			d.Changes = changes(bx.Resources, nil)
 		default:
 			d.Status, d.Group, d.Findings, d.Error = "changed", hx.Group, hx.Findings, hx.Error
 			d.Changes = changes(bx.Resources, hx.Resources)
-			if len(d.Changes) == 0 && len(d.Findings) == 0 && d.Error == "" {
+			d.Unprotected = bx.Protected && !hx.Protected
+			if len(d.Changes) == 0 && len(d.Findings) == 0 && d.Error == "" && !d.Unprotected {
 				continue
 			}
 		}
@@ -158,17 +169,30 @@ func Markdown(w io.Writer, base string, diffs []XRDiff) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	var danger []string
+	var danger, orphaned []string
 	for _, d := range diffs {
 		for _, c := range d.Changes {
 			if c.Danger {
 				danger = append(danger, fmt.Sprintf("- **%s** `%s` %s (%s): its data is lost", strings.ToUpper(c.Action), c.Name, c.Kind, d.ID))
 			}
 		}
+		if d.Unprotected {
+			danger = append(danger, fmt.Sprintf("- **UNPROTECT** %s: Argo CD may now delete it, and with it every AWS resource it composed, once it leaves git", d.ID))
+		}
+		if d.Status == "orphaned" {
+			orphaned = append(orphaned, fmt.Sprintf("- %s (%d AWS resources)", d.ID, len(d.Changes)))
+		}
 	}
 	if len(danger) > 0 {
 		b.WriteString("> [!CAUTION]\n> This change deletes or replaces stateful resources:\n")
 		for _, l := range danger {
+			b.WriteString("> " + l + "\n")
+		}
+		b.WriteString("\n")
+	}
+	if len(orphaned) > 0 {
+		b.WriteString("> [!NOTE]\n> These XRs leave git but are deletion-protected (Prune=false,Delete=false): Argo CD keeps them and nothing in AWS is deleted. A platform admin deletes one on purpose (`kubectl delete`) once its data is safe:\n")
+		for _, l := range orphaned {
 			b.WriteString("> " + l + "\n")
 		}
 		b.WriteString("\n")
@@ -187,7 +211,7 @@ func Markdown(w io.Writer, base string, diffs []XRDiff) error {
 		if len(d.Changes) > 0 {
 			b.WriteString("| | resource | kind | details |\n|---|---|---|---|\n")
 			for _, c := range d.Changes {
-				sym := map[string]string{"add": "+", "change": "~", "remove": "-", "replace": "-/+"}[c.Action]
+				sym := map[string]string{"add": "+", "change": "~", "remove": "-", "replace": "-/+", "orphan": "kept"}[c.Action]
 				if c.Danger {
 					sym = "⚠️ " + sym
 				}

@@ -31,8 +31,17 @@ func TestDiffMarkdownGolden(t *testing.T) {
 			"vpc": res("VPC", "ec2.aws.m.upbound.io/v1beta1", "", map[string]any{"cidrBlock": "10.0.0.0/16"}),
 		}},
 		XRSnapshot{ID: "Network/same/net", Group: "teams/same", Resources: map[string]Resource{"vpc": res("VPC", "ec2.aws.m.upbound.io/v1beta1", "", nil)}},
+		XRSnapshot{ID: "StaticSite/web/kept", Group: "teams/web", Protected: true, Resources: map[string]Resource{
+			"bucket": res("Bucket", "s3.aws.m.upbound.io/v1beta1", "kept-prod", nil),
+		}},
+		XRSnapshot{ID: "StaticSite/web/exposed", Group: "teams/web", Protected: true, Resources: map[string]Resource{
+			"bucket": res("Bucket", "s3.aws.m.upbound.io/v1beta1", "exposed-prod", nil),
+		}},
 	)
 	head := snap(
+		XRSnapshot{ID: "StaticSite/web/exposed", Group: "teams/web", Resources: map[string]Resource{
+			"bucket": res("Bucket", "s3.aws.m.upbound.io/v1beta1", "exposed-prod", nil),
+		}},
 		XRSnapshot{ID: "WebPortal/shop/shop", Group: "teams/shop", Findings: []string{"`spec.instances.max`: 10 instances exceed the team's maxAsgSize 4 [team-quota]"}, Resources: map[string]Resource{
 			"database": res("Instance", "rds.aws.m.upbound.io/v1beta1", "", map[string]any{"instanceClass": "db.t4g.medium", "multiAz": true}),
 			"asg":      res("AutoscalingGroup", "autoscaling.aws.m.upbound.io/v1beta1", "", map[string]any{"maxSize": 10.0}),
@@ -60,6 +69,25 @@ func TestDiffMarkdownGolden(t *testing.T) {
 	}
 	if d := cmp.Diff(string(want), buf.String()); d != "" {
 		t.Errorf("markdown changed; run `make golden` if intended (-want +got):\n%s", d)
+	}
+}
+
+// TestProtectedRemoval: a deletion-protected XR that leaves git is kept
+// (Argo CD does not prune it), and nothing is called lost; dropping the
+// protection is called out first.
+func TestProtectedRemoval(t *testing.T) {
+	bucket := map[string]Resource{"bucket": res("Bucket", "s3.aws.m.upbound.io/v1beta1", "b", nil)}
+	ds := Diff(snap(XRSnapshot{ID: "StaticSite/a/kept", Protected: true, Resources: bucket}, XRSnapshot{ID: "StaticSite/a/open", Protected: true, Resources: bucket}),
+		snap(XRSnapshot{ID: "StaticSite/a/open", Resources: bucket}))
+	if len(ds) != 2 || ds[0].ID != "StaticSite/a/kept" || ds[0].Status != "orphaned" || ds[0].Changes[0].Danger || ds[0].Changes[0].Action != "orphan" {
+		t.Fatalf("a protected XR leaving git is orphaned, not deleted: %+v", ds)
+	}
+	if !ds[1].Unprotected {
+		t.Errorf("dropping Prune=false,Delete=false must be flagged: %+v", ds[1])
+	}
+	unprotected := Diff(snap(XRSnapshot{ID: "StaticSite/a/gone", Resources: bucket}), snap())
+	if unprotected[0].Status != "removed" || !unprotected[0].Changes[0].Danger {
+		t.Errorf("an unprotected XR leaving git deletes its bucket: %+v", unprotected)
 	}
 }
 

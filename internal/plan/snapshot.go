@@ -14,11 +14,14 @@ type Snapshot struct {
 
 // XRSnapshot is one XR and its converged resources.
 type XRSnapshot struct {
-	ID        string              `json:"id"`    // Kind/namespace/name
-	Group     string              `json:"group"` // the team folder or example file it belongs to
-	Where     string              `json:"where"`
-	Error     string              `json:"error,omitempty"`
-	Findings  []string            `json:"findings,omitempty"`
+	ID       string   `json:"id"`    // Kind/namespace/name
+	Group    string   `json:"group"` // the team folder or example file it belongs to
+	Where    string   `json:"where"`
+	Error    string   `json:"error,omitempty"`
+	Findings []string `json:"findings,omitempty"`
+	// Protected: Argo CD never deletes the XR (Prune=false,Delete=false);
+	// leaving git orphans it, its AWS resources stay.
+	Protected bool                `json:"protected,omitempty"`
 	Resources map[string]Resource `json:"resources"` // by composition resource name
 }
 

@@ -32,6 +32,9 @@ type Input struct {
 	Composed []Ref          `json:"composed,omitempty"`
 	Source   string         `json:"source"`
 	Schema   *Schema        `json:"schema,omitempty"`
+	// Shared, when set, stands for XR and Composed, converted once per XR
+	// (Share).
+	Shared *Shared `json:"-"`
 }
 
 // Schema is what the resource's CRD says about it, so rules need no lists
@@ -93,7 +96,11 @@ func Load(ctx context.Context, dir string) (*Engine, error) {
 
 // Eval returns the violations for one input, sorted by rule and field.
 func (e *Engine) Eval(ctx context.Context, in Input) ([]Violation, error) {
-	rs, err := e.q.Eval(ctx, rego.EvalInput(in))
+	v, err := in.value()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := e.q.Eval(ctx, rego.EvalParsedInput(v))
 	if err != nil {
 		return nil, fmt.Errorf("cannot evaluate policies: %w", err)
 	}

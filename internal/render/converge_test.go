@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
 	"github.com/unsilo/unsilo/internal/manifest"
 	"github.com/unsilo/unsilo/internal/render"
 )
@@ -30,11 +28,7 @@ func TestConverge(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var avail []unstructured.Unstructured
-			for _, o := range objs {
-				avail = append(avail, *o.Unstructured)
-			}
-			in := render.Input{XR: objs[len(objs)-1].Unstructured, Available: avail}
+			in := render.Input{XR: objs[len(objs)-1].Unstructured, Available: withPlatform(t, objs)}
 			first, err := render.Render(context.Background(), fn, in)
 			if err != nil {
 				t.Fatal(err)

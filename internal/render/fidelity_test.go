@@ -60,6 +60,19 @@ spec:
 			if err != nil {
 				t.Fatal(err)
 			}
+			// crossplane render takes one file of required resources: the
+			// example's objects and the platform's (withPlatform).
+			required := filepath.Join(t.TempDir(), "required.yaml")
+			var req bytes.Buffer
+			for _, u := range withPlatform(t, objs) {
+				j, _ := u.MarshalJSON()
+				req.WriteString("---\n")
+				req.Write(j)
+				req.WriteString("\n")
+			}
+			if err := os.WriteFile(required, req.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			var want bytes.Buffer
 			for _, o := range objs {
 				a, ok := cat.Lookup(o.GetAPIVersion(), o.GetKind())
@@ -71,7 +84,7 @@ spec:
 				if err := os.WriteFile(xr, b, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				cmd := exec.Command(xp, "render", xr, a.Composition.File, functions, "--required-resources", file)
+				cmd := exec.Command(xp, "render", xr, a.Composition.File, functions, "--required-resources", required)
 				cmd.Stdout = &want
 				var stderr bytes.Buffer
 				cmd.Stderr = &stderr

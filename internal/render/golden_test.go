@@ -42,10 +42,7 @@ func renderFile(t *testing.T, fn render.Runner, cat *catalog.Catalog, file strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	var avail []unstructured.Unstructured
-	for _, o := range objs {
-		avail = append(avail, *o.Unstructured)
-	}
+	avail := withPlatform(t, objs)
 	var buf bytes.Buffer
 	for _, o := range objs {
 		if !cat.IsXR(o.Unstructured) {
@@ -60,6 +57,22 @@ func renderFile(t *testing.T, fn render.Runner, cat *catalog.Catalog, file strin
 		}
 	}
 	return buf.Bytes()
+}
+
+// withPlatform is what an example's XRs see: the file's objects and the
+// platform's control plane (catalog.AddPlatform), as verify renders them.
+func withPlatform(t *testing.T, objs []manifest.Object) []unstructured.Unstructured {
+	t.Helper()
+	platform, err := catalog.Platform(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := map[string][]unstructured.Unstructured{"": nil}
+	for _, o := range objs {
+		w[""] = append(w[""], *o.Unstructured)
+	}
+	catalog.AddPlatform(w, platform)
+	return w[""]
 }
 
 func examples(t *testing.T) (*catalog.Catalog, []string) {

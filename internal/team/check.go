@@ -16,11 +16,19 @@ type Finding struct {
 	Rule   string
 }
 
-// Check enforces team.yaml on the team's objects (its claims).
-func (t *Team) Check(objs []manifest.Object, isXR func(*unstructured.Unstructured) bool) []Finding {
+// Check enforces team.yaml on the team's objects in one environment (its
+// claims there, as that environment's cluster gets them).
+func (t *Team) Check(env string, objs []manifest.Object, isXR func(*unstructured.Unstructured) bool) []Finding {
 	var out []Finding
 	add := func(o manifest.Object, field, rule, format string, args ...any) {
 		out = append(out, Finding{Object: o, Field: field, Rule: rule, Reason: fmt.Sprintf(format, args...) + fmt.Sprintf(" (team %s, %s)", t.Name, File)})
+	}
+	e, ok := t.Environments[env]
+	if !ok {
+		if len(objs) > 0 {
+			add(objs[0], "-", "team-environment", "teams/%s/%s holds claims, but team.yaml lists no environment %s (it has %v): no AppProject admits them there; add environments.%s with its quotas or move the claims", t.Name, env, env, t.EnvironmentNames(), env)
+		}
+		return out
 	}
 	claims := 0
 	nodes := 0
@@ -28,8 +36,8 @@ func (t *Team) Check(objs []manifest.Object, isXR func(*unstructured.Unstructure
 		if o.GroupVersionKind().Group == "kustomize.config.k8s.io" {
 			continue
 		}
-		if o.GetNamespace() != t.Namespace {
-			add(o, "metadata.namespace", "team-namespace", "%q is not the team's namespace %q", o.GetNamespace(), t.Namespace)
+		if ns := o.GetNamespace(); ns != "" && ns != t.Name {
+			add(o, "metadata.namespace", "team-namespace", "%q is not the team's namespace %q (a team's namespace is its folder name)", ns, t.Name)
 		}
 		if !isXR(o.Unstructured) {
 			add(o, "kind", "team-api", "%s is not a platform API; a team folder holds only claims", o.GetKind())
@@ -39,19 +47,24 @@ func (t *Team) Check(objs []manifest.Object, isXR func(*unstructured.Unstructure
 		if !t.Allows(o.GetKind()) {
 			add(o, "kind", "team-api", "the team may not claim %s; allowed: %v", o.GetKind(), t.APIs)
 		}
-		t.quotas(o, add, &nodes)
+		if got, _, _ := unstructured.NestedString(o.Object, "spec", "environment"); got != env {
+			if got == "" {
+				got = "(unset)"
+			}
+			add(o, "spec.environment", "team-environment", "%s, but this claim is synced to the %s cluster from teams/%s/%s; set environment: %s or move the file to teams/%s/%s", got, env, t.Name, env, env, t.Name, got)
+		}
+		e.Quotas.check(o, add, &nodes)
 	}
-	if claims > t.Quotas.MaxClaims {
-		add(objs[len(objs)-1], "-", "team-quota", "%d claims exceed maxClaims %d", claims, t.Quotas.MaxClaims)
+	if claims > e.Quotas.MaxClaims {
+		add(objs[len(objs)-1], "-", "team-quota", "%d claims in %s exceed maxClaims %d", claims, env, e.Quotas.MaxClaims)
 	}
-	if nodes > t.Quotas.MaxNodes && nodes > 0 {
-		add(objs[len(objs)-1], "spec.nodeGroups", "team-quota", "%d nodes at most across clusters exceed maxNodes %d", nodes, t.Quotas.MaxNodes)
+	if e.Quotas.MaxNodes > 0 && nodes > e.Quotas.MaxNodes {
+		add(objs[len(objs)-1], "spec.nodeGroups", "team-quota", "%d nodes at most across clusters exceed maxNodes %d", nodes, e.Quotas.MaxNodes)
 	}
 	return out
 }
 
-func (t *Team) quotas(o manifest.Object, add func(manifest.Object, string, string, string, ...any), nodes *int) {
-	q := t.Quotas
+func (q Quotas) check(o manifest.Object, add func(manifest.Object, string, string, string, ...any), nodes *int) {
 	str := func(path ...string) string { s, _, _ := unstructured.NestedString(o.Object, path...); return s }
 	num := func(path ...string) int64 { n, _, _ := unstructured.NestedInt64(o.Object, path...); return n }
 	switch o.GetKind() {

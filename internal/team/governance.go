@@ -12,52 +12,63 @@ import (
 // RepoURL is the git repository Argo CD syncs.
 const RepoURL = "https://github.com/unsilo/unsilo.git"
 
-// Governance renders what the platform keeps for a team in
-// platform/teams/<team>/governance.yaml: its namespace, an Argo CD
-// AppProject that lets the team's Application deploy only namespaced
-// platform XRs into that namespace, and a Role letting the team's group
-// edit only the XR kinds team.yaml allows. plurals maps XR kind to its
-// resource name (from the XRDs).
-func (t *Team) Governance(plurals map[string]string) ([]byte, error) {
+// protect keeps Argo CD from deleting an object when it leaves git or its
+// Application is deleted: a team's namespace holds its XRs.
+const protect = "Prune=false,Delete=false"
+
+// Governance renders what the platform keeps for a team in one environment,
+// platform/teams/<env>/<team>.yaml: its namespace (the folder name), an Argo
+// CD AppProject that lets the team's Application deploy into that namespace
+// only the XR kinds team.yaml allows, and a Role that lets the team's group
+// read those XRs (and their events) but not change them: claims change
+// through git, where they are reviewed and verified. plurals maps XR kind to
+// its resource name (from the XRDs).
+func (t *Team) Governance(env string, plurals map[string]string) ([]byte, error) {
 	var resources []string
-	for _, k := range t.APIs {
+	var kinds []any
+	apis := append([]string(nil), t.APIs...)
+	sort.Strings(apis)
+	for _, k := range apis {
 		p, ok := plurals[k]
 		if !ok {
 			return nil, fmt.Errorf("%s: apis: %s is not a platform API; known: %v", t.Name, k, keys(plurals))
 		}
 		resources = append(resources, p)
+		kinds = append(kinds, map[string]any{"group": "platform.unsilo.dev", "kind": k})
 	}
-	sort.Strings(resources)
 	labels := map[string]any{"platform.unsilo.dev/team": t.Name}
 	owners := strings.Join(t.Owners, ",")
 	docs := []map[string]any{
 		{
 			"apiVersion": "v1", "kind": "Namespace",
-			"metadata": map[string]any{"name": t.Namespace, "labels": labels, "annotations": map[string]any{"platform.unsilo.dev/owners": owners}},
+			"metadata": map[string]any{"name": t.Name, "labels": labels, "annotations": map[string]any{
+				"platform.unsilo.dev/owners": owners, "argocd.argoproj.io/sync-options": protect,
+			}},
 		},
 		{
 			"apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
 			"metadata": map[string]any{"name": "team-" + t.Name, "namespace": "argocd", "labels": labels},
 			"spec": map[string]any{
-				"description":  "Claims of team " + t.Name + " (owners: " + owners + ")",
+				"description":  fmt.Sprintf("Claims of team %s in %s (owners: %s)", t.Name, env, owners),
 				"sourceRepos":  []any{RepoURL},
-				"destinations": []any{map[string]any{"server": "https://kubernetes.default.svc", "namespace": t.Namespace}},
-				// No cluster-scoped resources at all; namespaced only the XRs.
+				"destinations": []any{map[string]any{"server": "https://kubernetes.default.svc", "namespace": t.Name}},
+				// No cluster-scoped resources at all; namespaced only the
+				// kinds the team may claim.
 				"clusterResourceWhitelist":   []any{},
-				"namespaceResourceWhitelist": []any{map[string]any{"group": "platform.unsilo.dev", "kind": "*"}},
+				"namespaceResourceWhitelist": kinds,
 			},
 		},
 		{
 			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-			"metadata": map[string]any{"name": "team-claims", "namespace": t.Namespace, "labels": labels},
+			"metadata": map[string]any{"name": "team-claims", "namespace": t.Name, "labels": labels},
 			"rules": []any{
-				map[string]any{"apiGroups": []any{"platform.unsilo.dev"}, "resources": toAny(resources), "verbs": []any{"get", "list", "watch", "create", "update", "patch", "delete"}},
+				map[string]any{"apiGroups": []any{"platform.unsilo.dev"}, "resources": toAny(resources), "verbs": []any{"get", "list", "watch"}},
 				map[string]any{"apiGroups": []any{""}, "resources": []any{"events"}, "verbs": []any{"get", "list", "watch"}},
 			},
 		},
 		{
 			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-			"metadata": map[string]any{"name": "team-claims", "namespace": t.Namespace, "labels": labels},
+			"metadata": map[string]any{"name": "team-claims", "namespace": t.Name, "labels": labels},
 			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "team-claims"},
 			"subjects": []any{map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": t.Group}},
 		},

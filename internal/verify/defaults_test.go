@@ -34,6 +34,11 @@ func TestXRDDefaultsMatchFunctionDefaults(t *testing.T) {
 		for _, o := range objs {
 			avail = append(avail, *o.Unstructured)
 		}
+		worlds := map[string][]unstructured.Unstructured{file: avail}
+		if err := c.withPlatform(worlds); err != nil {
+			t.Fatal(err)
+		}
+		avail = worlds[file]
 		for _, o := range objs {
 			api, ok := c.Catalog.Lookup(o.GetAPIVersion(), o.GetKind())
 			if !ok {

@@ -39,16 +39,32 @@ func (f Finding) String() string {
 
 // Report is the outcome of a verify run.
 type Report struct {
-	Findings []Finding
-	XRs      int
-	Composed int
-	Overlays int
-	Objects  int // manifests built from overlays
+	Findings     []Finding
+	XRs          int
+	Composed     int
+	Overlays     int
+	Objects      int // manifests built from overlays and environments
+	Environments int // clusters/<env> followed through Argo CD's eyes
+
+	// converged keeps every XR's converged render for the checks across
+	// XRs (checkAcross).
+	converged []convergedXR
 }
 
 func (r *Report) add(f Finding) { r.Findings = append(r.Findings, f) }
 
 func (r *Report) sort() {
+	// The same object can be reached twice (an overlay and an environment
+	// that syncs it): one line per distinct finding.
+	seen := map[string]bool{}
+	uniq := r.Findings[:0]
+	for _, f := range r.Findings {
+		if s := f.String(); !seen[s] {
+			seen[s] = true
+			uniq = append(uniq, f)
+		}
+	}
+	r.Findings = uniq
 	sort.SliceStable(r.Findings, func(i, j int) bool {
 		a, b := r.Findings[i], r.Findings[j]
 		if a.File != b.File {
@@ -63,8 +79,8 @@ func (r *Report) sort() {
 
 // Summary is the last line a human reads.
 func (r *Report) Summary() string {
-	return fmt.Sprintf("verified %d XRs (%d composed resources) and %d overlays (%d objects): %d findings",
-		r.XRs, r.Composed, r.Overlays, r.Objects, len(r.Findings))
+	return fmt.Sprintf("verified %d environments, %d XRs (%d composed resources) and %d overlays (%d objects): %d findings",
+		r.Environments, r.XRs, r.Composed, r.Overlays, r.Objects, len(r.Findings))
 }
 
 // grouped collects the findings of one XR's composed resources so that a

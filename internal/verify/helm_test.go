@@ -17,19 +17,21 @@ func TestRenderChartPerCluster(t *testing.T) {
 	cases := []struct {
 		chart, namespace string
 		files            []string
+		inline           map[string]any // valuesObject, as the environment's settings fill it
 		kind, arg        string
 		wantErr          string
 	}{
-		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml", "../deploy/prod.yaml"}, kind: "StatefulSet", arg: "--out=s3://unsilo-lake-curated-prod/logs/"},
+		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml", "../deploy/prod.yaml"}, inline: map[string]any{"lake": "s3://unsilo-lake-curated-prod/logs/", "watch": map[string]any{"queueUrl": "https://sqs.ap-northeast-2.amazonaws.com/444455556666/unsilo-prod-ingest"}}, kind: "StatefulSet", arg: "--out=s3://unsilo-lake-curated-prod/logs/"},
 		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml"}, wantErr: "lake must be s3://"},
-		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml", "../deploy/prod.yaml"}, kind: "Deployment", arg: "--queue=https://sqs.ap-northeast-2.amazonaws.com/123456789012/unsilo-prod-ingest"},
+		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml", "../deploy/prod.yaml"}, inline: map[string]any{"lake": "s3://unsilo-lake-curated-prod/logs/"}, wantErr: "watch.queueUrl must be"},
+		{chart: "apps/log-shipper/chart", namespace: "lake", files: []string{"values.yaml", "../deploy/prod.yaml"}, inline: map[string]any{"lake": "s3://unsilo-lake-curated-prod/logs/", "watch": map[string]any{"queueUrl": "https://sqs.ap-northeast-2.amazonaws.com/444455556666/unsilo-prod-ingest"}}, kind: "Deployment", arg: "--queue=https://sqs.ap-northeast-2.amazonaws.com/444455556666/unsilo-prod-ingest"},
 		{chart: "apps/rag-api/chart", namespace: "knowledge", files: []string{"values.yaml", "../deploy/dev.yaml"}, kind: "Deployment", arg: "--kendra-index-id=$(KENDRA_INDEX_ID)"},
 		{chart: "apps/rag-api/chart", namespace: "knowledge", files: []string{"values.yaml"}, wantErr: "kendraIndexId or knowledgeBase is required"},
 		{chart: "apps/rag-api/chart", namespace: "knowledge", files: []string{"values.yaml", "../deploy/staging.yaml"}, wantErr: "value file ../deploy/staging.yaml"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.chart+strings.Join(tc.files, "+"), func(t *testing.T) {
-			objs, err := RenderChart(HelmSource{Chart: filepath.Join(root, tc.chart), Release: "r", Namespace: tc.namespace, ValueFiles: tc.files})
+			objs, err := RenderChart(HelmSource{Chart: filepath.Join(root, tc.chart), Release: "r", Namespace: tc.namespace, ValueFiles: tc.files, ValuesInline: tc.inline})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("want an error mentioning %q, got %v", tc.wantErr, err)

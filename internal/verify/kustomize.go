@@ -1,14 +1,14 @@
 package verify
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/unsilo/unsilo/internal/argo"
 )
 
 // Overlays lists every directory under the roots holding a kustomization.
@@ -22,7 +22,7 @@ func Overlays(roots ...string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			if !d.IsDir() && (d.Name() == "kustomization.yaml" || d.Name() == "kustomization.yml" || d.Name() == "Kustomization") {
+			if !d.IsDir() && (d.Name() == "kustomization.yaml" || d.Name() == "kustomization.yml" || d.Name() == "Kustomization") && !isComponent(p) {
 				out = append(out, filepath.Dir(p))
 			}
 			return nil
@@ -35,27 +35,14 @@ func Overlays(roots ...string) ([]string, error) {
 	return out, nil
 }
 
-// Build runs kustomize (the krusty library, as `kustomize build` and Argo
-// CD do) on one overlay and returns its objects.
-func Build(dir string) ([]*unstructured.Unstructured, error) {
-	opts := krusty.MakeDefaultOptions()
-	rm, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), dir)
-	if err != nil {
-		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
-	}
-	var out []*unstructured.Unstructured
-	for _, r := range rm.Resources() {
-		// Through JSON, as Argo CD sends it: kyaml's maps hold Go ints,
-		// which unstructured objects cannot deep-copy.
-		j, err := r.MarshalJSON()
-		if err != nil {
-			return nil, fmt.Errorf("kustomize build %s: %s: %w", dir, r.CurId(), err)
-		}
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(j); err != nil {
-			return nil, fmt.Errorf("kustomize build %s: %s: %w", dir, r.CurId(), err)
-		}
-		out = append(out, u)
-	}
-	return out, nil
+// isComponent reports whether a kustomization file is a Component, which
+// only other kustomizations build.
+func isComponent(file string) bool {
+	b, err := os.ReadFile(file)
+	return err == nil && componentRE.Match(b)
 }
+
+var componentRE = regexp.MustCompile(`(?m)^kind:\s*Component\s*$`)
+
+// Build runs kustomize on one overlay as it is on disk (no Argo CD options).
+func Build(dir string) ([]*unstructured.Unstructured, error) { return argo.Build(dir, nil, nil) }

@@ -5,8 +5,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aws/aws-sdk-go/aws/endpoints"
+	// The v1 SDK is deprecated, but its generated endpoint tables are the
+	// machine-readable list of each service's regions; v2 has none.
+	"github.com/aws/aws-sdk-go/aws/endpoints" //nolint:staticcheck // SA1019: see above
 
+	"github.com/unsilo/unsilo/functions/awsfacts"
 	"github.com/unsilo/unsilo/internal/manifest"
 	"github.com/unsilo/unsilo/internal/render"
 )
@@ -45,11 +48,16 @@ func regionTable() map[string]map[string]bool {
 var regions = regionTable()
 
 // checkRegions refuses a composed resource in a region where its service
-// is not offered: AWS would answer with an unresolvable endpoint.
+// is not offered (AWS would answer with an unresolvable endpoint), or in a
+// zone the region no longer offers to new accounts.
 func checkRegions(_ *Checker, xr manifest.Object, out *render.Output) []Finding {
 	var fs []Finding
 	for i := range out.Composed {
 		cd := &out.Composed[i]
+		if z, _, _ := unstructuredString(cd.Object, "spec", "forProvider", "availabilityZone"); awsfacts.ZoneUnavailable(z) {
+			fs = append(fs, composedFinding(xr, cd, "spec.forProvider.availabilityZone",
+				z+" is not offered to new accounts (awsfacts.UnavailableZones): AWS refuses the resource there", "aws-region"))
+		}
 		group, _, _ := strings.Cut(cd.GetAPIVersion(), "/")
 		short, ok := strings.CutSuffix(group, ".aws.m.upbound.io")
 		if !ok {

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/unsilo/unsilo/internal/argo"
 	"github.com/unsilo/unsilo/internal/catalog"
 	"github.com/unsilo/unsilo/internal/manifest"
 	"github.com/unsilo/unsilo/internal/policy"
@@ -21,11 +23,29 @@ import (
 type Checker struct {
 	Root string
 	// Teams turns on the team.yaml checks of teams/ under Root.
-	Teams    bool
+	Teams bool
+	// Environments turns on the checks of what each environment's Argo CD
+	// syncs (clusters/<env>), at the revisions its release names.
+	Environments bool
+	// Main is the ref a pinned release must be on the history of; empty
+	// means main.
+	Main string
+	// Quick skips rendering XRs and the schema and policy checks of what
+	// environments sync: for tests of the delivery structure.
+	Quick bool
+	// NoArtifacts skips computing the tags of a pinned release's code.
+	NoArtifacts bool
+	// Only limits the environment checks to these environments (all when
+	// empty).
+	Only     []string
 	Catalog  *catalog.Catalog
 	Schemas  *schema.Validator
 	Policies *policy.Engine
 	Function render.Runner
+	// Now is the clock of the end-of-support checks (nil: time.Now).
+	Now func() time.Time
+
+	repo *argo.Repo
 }
 
 // Run verifies the XR files and the overlays under the given roots.
@@ -56,7 +76,7 @@ func (c *Checker) Run(ctx context.Context, xrFiles, overlays []string) (*Report,
 			if names[w] == nil {
 				names[w] = &claimed{by: map[string]string{}}
 			}
-			if err := c.verifyObjects(ctx, r, objs, avail[w], names[w]); err != nil {
+			if err := c.verifyObjects(ctx, r, objs, avail[w], names[w], nil); err != nil {
 				return nil, err
 			}
 		}
@@ -66,8 +86,16 @@ func (c *Checker) Run(ctx context.Context, xrFiles, overlays []string) (*Report,
 			return nil, err
 		}
 	}
+	if err := c.checkAcross(r); err != nil {
+		return nil, err
+	}
 	if c.Teams {
 		if err := c.checkTeams(r); err != nil {
+			return nil, err
+		}
+	}
+	if c.Environments {
+		if err := c.checkEnvironments(ctx, r); err != nil {
 			return nil, err
 		}
 	}
@@ -76,8 +104,9 @@ func (c *Checker) Run(ctx context.Context, xrFiles, overlays []string) (*Report,
 }
 
 // verifyObjects checks every document of a file of XRs (and the other
-// resources a team keeps beside them).
-func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.Object, avail []unstructured.Unstructured, names *claimed) error {
+// resources a team keeps beside them); e is the environment that syncs
+// them, nil for examples.
+func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.Object, avail []unstructured.Unstructured, names *claimed, e *environment) error {
 	for _, o := range objs {
 		if isKustomization(o.Unstructured) {
 			continue // built and checked as an overlay
@@ -89,7 +118,7 @@ func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.
 			continue
 		}
 		r.XRs++
-		if n := c.checkSchema(r, o.File, o.Line, o.Unstructured); n > 0 {
+		if n := c.checkSchema(r, o.File, o.Line, o.Unstructured); n > 0 || c.Quick {
 			continue // an XR the API server would refuse is never rendered
 		}
 		// The API server gives every XR a uid, which Crossplane puts in the
@@ -107,12 +136,20 @@ func (c *Checker) verifyObjects(ctx context.Context, r *Report, objs []manifest.
 			return fmt.Errorf("%s: %s: %w", o.Where(), o.ID(), err)
 		}
 		for i := range out.Composed {
-			if cd := &out.Composed[i]; cd.GetName() != "" {
+			cd := &out.Composed[i]
+			if cd.GetName() != "" {
 				names.claim(r, o, cd, o.ID()+" -> "+cd.GetAnnotations()[render.AnnotationResourceName])
+			}
+			if e != nil && cd.GetKind() == "Bucket" && strings.HasPrefix(cd.GetAPIVersion(), "s3.") {
+				if n := cd.GetAnnotations()["crossplane.io/external-name"]; n != "" && !globalName(n, e.name) {
+					r.add(Finding{File: o.File, Line: o.Line, Object: o.ID() + " -> " + cd.GetAnnotations()[render.AnnotationResourceName], Field: "bucket name", Rule: "global-name",
+						Reason: fmt.Sprintf("S3 bucket %q is a name unique across every AWS account and does not carry the environment %s: another environment's copy of this claim would collide; put %s in it", n, e.name, e.name)})
+				}
 			}
 		}
 		c.checkComposed(ctx, r, o, out)
 		c.checkAWS(r, o, out)
+		r.converged = append(r.converged, convergedXR{xr: o, out: out})
 	}
 	return nil
 }
@@ -137,6 +174,11 @@ func (c *Checker) checkComposed(ctx context.Context, r *Report, xr manifest.Obje
 		cd := &out.Composed[i]
 		refs = append(refs, policy.Ref{APIVersion: cd.GetAPIVersion(), Kind: cd.GetKind(), Name: cd.GetAnnotations()[render.AnnotationResourceName], Resource: cd.Object})
 	}
+	shared, err := policy.Share(xr.Object, refs)
+	if err != nil {
+		r.add(Finding{File: xr.File, Line: xr.Line, Object: xr.ID(), Reason: err.Error(), Rule: "policy"})
+		return
+	}
 	var g grouped
 	for i := range out.Composed {
 		cd := &out.Composed[i]
@@ -147,7 +189,7 @@ func (c *Checker) checkComposed(ctx context.Context, r *Report, xr manifest.Obje
 			at.Field, at.Reason, at.Rule = f.Path, f.Reason, "schema"
 			g.add(at, name)
 		}
-		for _, f := range c.policy(ctx, cd, xr.Unstructured, refs, policy.SourceComposed) {
+		for _, f := range c.policy(ctx, cd, xr.Unstructured, shared, policy.SourceComposed) {
 			at.Field, at.Reason, at.Rule = f.Field, f.Reason, f.Rule
 			g.add(at, name)
 		}
@@ -173,15 +215,15 @@ func (c *Checker) checkPolicy(ctx context.Context, r *Report, file string, line 
 
 // policy evaluates the policies on one object; an evaluation error is a
 // finding too, so a broken policy can never pass silently.
-func (c *Checker) policy(ctx context.Context, u, xr *unstructured.Unstructured, refs []policy.Ref, source string) []Finding {
-	in := policy.Input{Resource: u.Object, Composed: refs, Source: source}
+func (c *Checker) policy(ctx context.Context, u, xr *unstructured.Unstructured, shared *policy.Shared, source string) []Finding {
+	in := policy.Input{Resource: u.Object, Shared: shared, Source: source}
 	if gvk := u.GroupVersionKind(); c.Schemas.Known(u.GetAPIVersion(), u.GetKind()) {
 		in.Schema = &policy.Schema{
 			Taggable: c.Schemas.HasProperty(gvk, "spec", "forProvider", "tags"),
 			Regional: c.Schemas.HasProperty(gvk, "spec", "forProvider", "region"),
 		}
 	}
-	if xr != nil {
+	if xr != nil && shared == nil {
 		in.XR = xr.Object
 	}
 	vs, err := c.Policies.Eval(ctx, in)
@@ -203,17 +245,16 @@ func (c *Checker) verifyOverlay(ctx context.Context, r *Report, dir string) erro
 		r.add(Finding{File: rel, Object: "kustomization", Reason: err.Error(), Rule: "kustomize"})
 		return nil
 	}
-	if filepath.Base(filepath.Dir(dir)) == "clusters" {
-		// Only a cluster's view has every patch applied (its values files).
-		c.checkWaves(r, rel, objs)
-		c.checkCharts(ctx, r, rel, objs)
+	if c.Environments {
+		// What it yields is judged as the environments sync it (with the
+		// options and settings Argo CD adds); here it only has to build.
+		return nil
 	}
 	for _, u := range objs {
 		r.Objects++
 		where := rel + " (kustomize build)"
 		c.checkSchema(r, where, 0, u)
 		c.checkPolicy(ctx, r, where, 0, u)
-		c.checkRevision(ctx, r, where, u)
 	}
 	return nil
 }
@@ -237,16 +278,12 @@ func relative(root, p string) string {
 
 func objectID(u *unstructured.Unstructured) string { return manifest.ID(u) }
 
-// withPlatform lets every team world see the platform's own XRs.
+// withPlatform lets every world see the platform's own XRs.
 func (c *Checker) withPlatform(worlds map[string][]unstructured.Unstructured) error {
 	platform, err := catalog.Platform(c.Root)
 	if err != nil {
 		return err
 	}
-	for w := range worlds {
-		if !catalog.IsExampleWorld(w) {
-			worlds[w] = append(worlds[w], platform...)
-		}
-	}
+	catalog.AddPlatform(worlds, platform)
 	return nil
 }

@@ -2,23 +2,17 @@ package verify
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/unsilo/unsilo/internal/team"
+	"github.com/unsilo/unsilo/internal/argo"
+	"github.com/unsilo/unsilo/internal/manifest"
 )
 
 // wave is an object's Argo CD sync wave.
-func wave(u *unstructured.Unstructured) int {
-	w, err := strconv.Atoi(u.GetAnnotations()["argocd.argoproj.io/sync-wave"])
-	if err != nil {
-		return 0
-	}
-	return w
-}
+func wave(u *unstructured.Unstructured) int { return argo.Wave(u) }
 
 // defines returns the kind a CRD or a Crossplane XRD makes servable.
 func defines(u *unstructured.Unstructured) (schema.GroupKind, bool) {
@@ -31,62 +25,67 @@ func defines(u *unstructured.Unstructured) (schema.GroupKind, bool) {
 	return schema.GroupKind{}, false
 }
 
-// placed is an object with the Application (and its wave) that syncs it.
-type placed struct {
-	app     string
-	appWave int
-	wave    int
+// order is where an object sits in an environment's sync: the wave of each
+// Application from the root down, then its own wave.
+type order []int
+
+func orderOf(a *argo.App, u *unstructured.Unstructured) order {
+	var o order
+	for p := a; p != nil; p = p.Parent {
+		o = append(order{p.Wave()}, o...)
+	}
+	if u != nil {
+		o = append(o, wave(u))
+	}
+	return o
 }
 
-// checkWaves follows a cluster's Applications into the folders they sync
-// and reports any object that a sync would apply before the CRD or XRD
-// that defines its kind: Argo CD would fail that wave, every time.
-func (c *Checker) checkWaves(r *Report, cluster string, objs []*unstructured.Unstructured) {
-	defs := map[schema.GroupKind]placed{}
-	type use struct {
-		placed
-		gk schema.GroupKind
-		id string
-	}
-	var uses []use
-	for _, app := range objs {
-		if app.GetKind() != "Application" || app.GetName() == "root" {
-			continue
-		}
-		repo, _, _ := unstructured.NestedString(app.Object, "spec", "source", "repoURL")
-		path, _, _ := unstructured.NestedString(app.Object, "spec", "source", "path")
-		if repo != team.RepoURL || path == "" {
-			continue
-		}
-		var inner []*unstructured.Unstructured
-		var err error
-		if h, ok := localChart(c.Root, app); ok {
-			inner, err = RenderChart(h)
-		} else {
-			inner, err = Build(filepath.Join(c.Root, path))
-		}
-		if err != nil {
-			continue // reported as a kustomize or helm finding
-		}
-		for _, u := range inner {
-			p := placed{app: app.GetName(), appWave: wave(app), wave: wave(u)}
-			if gk, ok := defines(u); ok {
-				defs[gk] = p
-			}
-			uses = append(uses, use{placed: p, gk: u.GroupVersionKind().GroupKind(), id: objectID(u)})
+// before reports whether o is applied strictly before p (Argo CD syncs a
+// parent's waves in order and waits for each child Application's health).
+func (o order) before(p order) bool {
+	for i := 0; i < len(o) && i < len(p); i++ {
+		if o[i] != p[i] {
+			return o[i] < p[i]
 		}
 	}
-	for _, u := range uses {
-		d, ok := defs[u.gk]
+	return false
+}
+
+func (o order) String() string {
+	s := ""
+	for i, w := range o {
+		if i > 0 {
+			s += "/"
+		}
+		s += strconv.Itoa(w)
+	}
+	return s
+}
+
+// checkTreeWaves reports every object the environment would apply before
+// the CRD or XRD that defines its kind: Argo CD would fail that wave,
+// every time. Kinds whose CRDs come from a remote chart or a package
+// (Crossplane's, the providers', External Secrets') are defined by the
+// Application that installs them, which must come first as a whole.
+func (c *Checker) checkTreeWaves(r *Report, e *environment) {
+	type def struct {
+		app *argo.App
+		at  order
+	}
+	defs := map[schema.GroupKind]def{}
+	for _, s := range e.synced() {
+		if gk, ok := defines(s.u); ok {
+			defs[gk] = def{s.app, orderOf(s.app, s.u)}
+		}
+	}
+	for _, s := range e.synced() {
+		d, ok := defs[s.u.GroupVersionKind().GroupKind()]
 		if !ok {
 			continue
 		}
-		early := u.appWave < d.appWave || (u.app == d.app && u.wave < d.wave)
-		if !early {
-			continue
+		if at := orderOf(s.app, s.u); at.before(d.at) {
+			r.add(Finding{File: e.where(s.app, s.u), Line: lineOf(s.app, s.u), Object: manifest.ID(s.u), Field: "metadata.annotations[argocd.argoproj.io/sync-wave]", Rule: "sync-wave-order",
+				Reason: fmt.Sprintf("%s applies it at %s, before %s defines %s at %s; raise its wave", s.app.Chain(), at, d.app.Chain(), s.u.GroupVersionKind().GroupKind(), d.at)})
 		}
-		r.add(Finding{File: cluster, Object: u.id, Field: "metadata.annotations[argocd.argoproj.io/sync-wave]", Rule: "sync-wave-order",
-			Reason: fmt.Sprintf("Application %s (wave %d, object wave %d) applies it before Application %s (wave %d, object wave %d) defines %s; raise its wave",
-				u.app, u.appWave, u.wave, d.app, d.appWave, d.wave, u.gk)})
 	}
 }

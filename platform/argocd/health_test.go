@@ -9,7 +9,7 @@ import (
 
 func argocdCM(t *testing.T) map[string]string {
 	t.Helper()
-	objs, err := manifest.ReadFile("argocd-cm.yaml")
+	objs, err := manifest.ReadFile("config/argocd-cm.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,10 +92,11 @@ func TestAlertmanagerConfig(t *testing.T) {
 	cfg := filepath.Join(dir, "alertmanager.conf.yaml")
 	run(t, exec.Command(amtool, "check-config", cfg))
 
-	// Routing: a critical alert reaches alert-bridge, the Watchdog nothing.
+	// Routing: a critical alert reaches alert-bridge, and so does the
+	// Watchdog (the heartbeat of alert-bridge's dead-man's switch).
 	for labels, want := range map[string]string{
 		"alertname=PodCrashLooping severity=critical": "alert-bridge",
-		"alertname=Watchdog severity=none":            "blackhole",
+		"alertname=Watchdog severity=none":            "alert-bridge",
 	} {
 		out, err := exec.Command(amtool, append([]string{"config", "routes", "test", "--config.file=" + cfg}, strings.Fields(labels)...)...).CombinedOutput()
 		if err != nil || strings.TrimSpace(string(out)) != want {

@@ -71,11 +71,21 @@ type HMAC struct {
 	Now             func() time.Time
 }
 
-// Check verifies the signature of body. An empty Secret disables the check.
-func (c HMAC) Check(h http.Header, body []byte) error {
+// PreCheck runs every check that needs no body: the signature header is
+// present and well-formed, and the timestamp (when sent, or required) is
+// fresh. The receiver runs it before reading the body, so a request that
+// cannot be authentic takes no slot and no memory. An empty Secret
+// disables it.
+func (c HMAC) PreCheck(h http.Header) error {
 	if c.Secret == "" {
 		return nil
 	}
+	_, _, err := c.parse(h)
+	return err
+}
+
+// parse returns the decoded signature and the timestamp ("" if absent).
+func (c HMAC) parse(h http.Header) (sig []byte, ts string, err error) {
 	header, tsHeader := c.Header, c.TimestampHeader
 	if header == "" {
 		header = DefaultSignatureHeader
@@ -83,35 +93,52 @@ func (c HMAC) Check(h http.Header, body []byte) error {
 	if tsHeader == "" {
 		tsHeader = DefaultTimestampHeader
 	}
-	sig := strings.TrimSpace(h.Get(header))
-	if sig == "" {
-		return deny("missing %s header", header)
+	raw := strings.TrimSpace(h.Get(header))
+	if raw == "" {
+		return nil, "", deny("missing %s header", header)
 	}
-	got, err := hex.DecodeString(strings.ToLower(sig))
-	if err != nil || len(got) != sha256.Size {
-		return deny("%s is not a hex SHA-256 HMAC", header)
+	sig, err = hex.DecodeString(strings.ToLower(raw))
+	if err != nil || len(sig) != sha256.Size {
+		return nil, "", deny("%s is not a hex SHA-256 HMAC", header)
+	}
+	ts = strings.TrimSpace(h.Get(tsHeader))
+	if ts == "" {
+		if c.RequireTS {
+			return nil, "", deny("missing %s header", tsHeader)
+		}
+		return sig, "", nil
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return nil, "", deny("%s is not Unix seconds", tsHeader)
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	skew := c.MaxSkew
+	if skew <= 0 {
+		skew = 5 * time.Minute
+	}
+	if d := now().Sub(time.Unix(sec, 0)); d > skew || d < -skew {
+		return nil, "", deny("stale signature: timestamp is %s off, limit %s", d.Round(time.Second), skew)
+	}
+	return sig, ts, nil
+}
+
+// Check verifies the signature of body. An empty Secret disables the check.
+func (c HMAC) Check(h http.Header, body []byte) error {
+	if c.Secret == "" {
+		return nil
+	}
+	got, ts, err := c.parse(h)
+	if err != nil {
+		return err
 	}
 	mac := hmac.New(sha256.New, []byte(c.Secret))
-	if ts := strings.TrimSpace(h.Get(tsHeader)); ts != "" {
-		sec, err := strconv.ParseInt(ts, 10, 64)
-		if err != nil {
-			return deny("%s is not Unix seconds", tsHeader)
-		}
-		now := time.Now
-		if c.Now != nil {
-			now = c.Now
-		}
-		skew := c.MaxSkew
-		if skew <= 0 {
-			skew = 5 * time.Minute
-		}
-		if d := now().Sub(time.Unix(sec, 0)); d > skew || d < -skew {
-			return deny("stale signature: timestamp is %s off, limit %s", d.Round(time.Second), skew)
-		}
+	if ts != "" {
 		mac.Write([]byte(ts))
 		mac.Write([]byte(":"))
-	} else if c.RequireTS {
-		return deny("missing %s header", tsHeader)
 	}
 	mac.Write(body)
 	if !hmac.Equal(got, mac.Sum(nil)) {

@@ -3,26 +3,37 @@
 // successful attempt, every attempt carries the message id as
 // Idempotency-Key, failures are retried with exponential backoff and full
 // jitter, and a message failing for longer than MaxAge is parked as a dead
-// letter. Memory is bounded by Workers: the schedule lives on disk.
+// letter.
+//
+// Order: the outbox hands out one lease per alert group, so a group's
+// states go out one after the other while different groups are delivered
+// in parallel by Workers.
+//
+// Recovery: a circuit breaker over the target stops sending after
+// consecutive target failures and probes it with one message at a time;
+// the first probe that succeeds closes the breaker and makes every pending
+// group due at once, so a backlog drains at the target's pace instead of
+// waiting out each message's backoff.
+//
+// Store failures: when an outcome cannot be recorded (a full disk), the
+// message is not sent again; its outcome is retried with backoff while
+// the group stays claimed, and the failure is counted and logged once per
+// retry, never in a hot loop.
 package deliver
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/unsilo/unsilo/apps/alert-bridge/enrich"
 	"github.com/unsilo/unsilo/apps/alert-bridge/metrics"
+	"github.com/unsilo/unsilo/apps/alert-bridge/outbox"
 	"github.com/unsilo/unsilo/apps/alert-bridge/payload"
-	"github.com/unsilo/unsilo/apps/alert-bridge/store"
 )
 
 // Enricher adds runbook passages and the evidence link; it must not block
@@ -33,7 +44,7 @@ type Enricher interface {
 
 // Config wires a Deliverer.
 type Config struct {
-	Store          *store.Store
+	Queue          outbox.Queue
 	URL            string            // target webhook (n8n)
 	Headers        map[string]string // extra headers, e.g. n8n header auth
 	Client         *http.Client
@@ -42,37 +53,33 @@ type Config struct {
 	BaseBackoff    time.Duration
 	MaxBackoff     time.Duration
 	MaxAge         time.Duration // then dead letter; default 24h
-	AttemptTimeout time.Duration // default 10s
+	AttemptTimeout time.Duration // one POST; default 30s
 	Poll           time.Duration // re-scan interval when idle; default 1s
-	Log            *slog.Logger
-	Metrics        *metrics.Metrics // optional
-	Now            func() time.Time
-}
-
-// Outbound is the JSON body POSTed to the target.
-type Outbound struct {
-	ID         string    `json:"id"`
-	Source     string    `json:"source"`
-	Status     string    `json:"status"`
-	AlertName  string    `json:"alertname"`
-	Severity   string    `json:"severity"`
-	Team       string    `json:"team"`
-	Summary    string    `json:"summary"`
-	GroupKey   string    `json:"groupKey"`
-	ReceivedAt time.Time `json:"receivedAt"`
-	Attempt    int       `json:"attempt"`
-	enrich.Result
-	Notification *payload.Notification `json:"notification"`
+	// BreakerThreshold consecutive target failures open the breaker
+	// (default 5); probes then run every ProbeMin, doubling to ProbeMax
+	// (defaults 250ms and 5s) until one succeeds.
+	BreakerThreshold   int
+	ProbeMin, ProbeMax time.Duration
+	// StoreRetryMax caps the backoff of recording an outcome the store
+	// could not write. Default 30s.
+	StoreRetryMax time.Duration
+	// RequireOK: only a JSON body with "ok": true is success. The shipped
+	// n8n workflow always answers so; any other 2xx (n8n answering before
+	// the workflow ran, a proxy's page) is then retried, not trusted.
+	RequireOK bool
+	Log       *slog.Logger
+	Metrics   *metrics.Metrics // optional
+	Now       func() time.Time
 }
 
 // Deliverer runs the delivery loop.
 type Deliverer struct {
-	cfg  Config
-	wake chan struct{}
-
-	mu       sync.Mutex
-	inflight map[string]bool // sending or recording the outcome
-	sending  int             // in the HTTP phase (<= Workers)
+	cfg     Config
+	wake    chan struct{}
+	breaker *breaker
+	sending atomic.Int64 // leases in the HTTP phase (<= Workers)
+	held    atomic.Int64 // leases claimed and not yet settled
+	maxHeld atomic.Int64
 }
 
 // New builds a Deliverer.
@@ -90,10 +97,22 @@ func New(cfg Config) *Deliverer {
 		cfg.MaxAge = 24 * time.Hour
 	}
 	if cfg.AttemptTimeout <= 0 {
-		cfg.AttemptTimeout = 10 * time.Second
+		cfg.AttemptTimeout = 30 * time.Second
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
+	}
+	if cfg.BreakerThreshold <= 0 {
+		cfg.BreakerThreshold = 5
+	}
+	if cfg.ProbeMin <= 0 {
+		cfg.ProbeMin = 250 * time.Millisecond
+	}
+	if cfg.ProbeMax < cfg.ProbeMin {
+		cfg.ProbeMax = max(5*time.Second, cfg.ProbeMin)
+	}
+	if cfg.StoreRetryMax <= 0 {
+		cfg.StoreRetryMax = 30 * time.Second
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{}
@@ -104,7 +123,9 @@ func New(cfg Config) *Deliverer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Deliverer{cfg: cfg, wake: make(chan struct{}, 1), inflight: map[string]bool{}}
+	d := &Deliverer{cfg: cfg, wake: make(chan struct{}, 1)}
+	d.breaker = newBreaker(cfg.BreakerThreshold, cfg.ProbeMin, cfg.ProbeMax, cfg.Now)
+	return d
 }
 
 // Wake tells the loop new messages are due (non-blocking).
@@ -115,49 +136,30 @@ func (d *Deliverer) Wake() {
 	}
 }
 
-func (d *Deliverer) isInflight(id string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.inflight[id]
-}
+// BreakerOpen reports whether the target is considered down.
+func (d *Deliverer) BreakerOpen() bool { return d.breaker.state() != closed }
+
+// MaxHeld is the most leases (messages in memory) held at once so far.
+func (d *Deliverer) MaxHeld() int64 { return d.maxHeld.Load() }
 
 // Run delivers until ctx is cancelled, then waits for attempts in flight.
 func (d *Deliverer) Run(ctx context.Context) error {
-	work := make(chan *store.Message)
-	finished := make(chan struct{}, 1)
-	signal := func() {
-		select {
-		case finished <- struct{}{}:
-		default:
-		}
-	}
+	work := make(chan outbox.Lease)
 	// Recording an outcome waits for a group commit; it runs in its own
-	// goroutine so a worker can start the next send meanwhile. recordSlots
-	// bounds those goroutines; a message stays in flight until recorded,
-	// so it is never picked up twice.
-	recordSlots := make(chan struct{}, 4*d.cfg.Workers)
-	var wg, records sync.WaitGroup
+	// goroutine so a worker can start the next send meanwhile. settleSlots
+	// bounds those goroutines (and so the leases held beyond the sends).
+	settleSlots := make(chan struct{}, 4*d.cfg.Workers)
+	var wg, settles sync.WaitGroup
 	for range d.cfg.Workers {
 		wg.Go(func() {
-			for m := range work {
-				record := func() {}
-				// A scan snapshot can predate the commit of this message's
-				// previous outcome: never send such a stale copy.
-				if d.cfg.Store.Current(m) {
-					record = d.attempt(ctx, m)
-				}
-				recordSlots <- struct{}{}
-				d.mu.Lock()
-				d.sending--
-				d.mu.Unlock()
-				signal()
-				records.Go(func() {
-					record()
-					<-recordSlots
-					d.mu.Lock()
-					delete(d.inflight, m.ID)
-					d.mu.Unlock()
-					signal()
+			for l := range work {
+				outcome := d.attempt(ctx, l)
+				settleSlots <- struct{}{}
+				d.sending.Add(-1)
+				d.Wake()
+				settles.Go(func() {
+					defer func() { <-settleSlots; d.held.Add(-1); d.Wake() }()
+					d.settle(ctx, l, outcome)
 				})
 			}
 		})
@@ -165,45 +167,53 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	defer func() {
 		close(work)
 		wg.Wait()
-		records.Wait()
+		settles.Wait()
 	}()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		d.mu.Lock()
-		free := d.cfg.Workers - d.sending
-		d.mu.Unlock()
 		wait := d.cfg.Poll
-		if free > 0 {
-			msgs, err := d.cfg.Store.Due(d.cfg.Now(), free, d.isInflight)
+		if n, probe, w := d.capacity(); n > 0 {
+			leases, hint, err := d.cfg.Queue.Due(ctx, n)
 			if err != nil {
 				d.cfg.Log.Error("scan outbox", "err", err)
 			}
-			for _, m := range msgs {
-				d.mu.Lock()
-				d.inflight[m.ID] = true
-				d.sending++
-				d.mu.Unlock()
+			if probe && len(leases) == 0 && err == nil && d.cfg.Queue.Depth() > 0 {
+				// Everything pending is backing off: make it due so the
+				// probe has a message (only the probe is sent while open).
+				if err := d.cfg.Queue.Expedite(ctx); err != nil {
+					d.cfg.Log.Error("expedite for probe", "err", err)
+				}
+				leases, hint, _ = d.cfg.Queue.Due(ctx, n)
+			}
+			if probe && len(leases) > 0 {
+				d.breaker.probing()
+			}
+			for _, l := range leases {
+				d.sending.Add(1)
+				if h := d.held.Add(1); h > d.maxHeld.Load() {
+					d.maxHeld.Store(h)
+				}
 				select {
-				case work <- m:
+				case work <- l:
 				case <-ctx.Done():
+					l.Release()
+					d.sending.Add(-1)
+					d.held.Add(-1)
 					return nil
 				}
 			}
-			if len(msgs) < free {
-				if next, ok, err := d.cfg.Store.NextDue(); err == nil && ok {
-					if w := next.Sub(d.cfg.Now()); w < wait {
-						wait = max(w, time.Millisecond)
-					}
-				}
+			if len(leases) < n {
+				wait = min(wait, hint) // 0: a long-polling queue, ask again now
 			}
+		} else if w > 0 {
+			wait = min(wait, w)
 		}
-		timer.Reset(wait)
+		timer.Reset(max(wait, time.Millisecond))
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-d.wake:
-		case <-finished:
 		case <-timer.C:
 		}
 		if !timer.Stop() {
@@ -212,6 +222,24 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			default:
 			}
 		}
+	}
+}
+
+// capacity is how many leases to claim now: the free workers while the
+// breaker is closed, one probe when a probe is due, none otherwise (then
+// wait is when the next probe is due).
+func (d *Deliverer) capacity() (n int, probe bool, wait time.Duration) {
+	free := d.cfg.Workers - int(d.sending.Load())
+	if free <= 0 {
+		return 0, false, 0
+	}
+	switch st, w := d.breaker.permit(); st {
+	case closed:
+		return free, false, 0
+	case halfOpen:
+		return 1, true, 0
+	default:
+		return 0, false, w
 	}
 }
 
@@ -228,141 +256,4 @@ func Backoff(attempt int, base, maxDelay time.Duration) time.Duration {
 		return 0
 	}
 	return rand.N(ceil)
-}
-
-// attempt sends m and returns the function recording the outcome.
-func (d *Deliverer) attempt(ctx context.Context, m *store.Message) (record func()) {
-	start := d.cfg.Now()
-	err := d.send(ctx, m)
-	if d.cfg.Metrics != nil {
-		d.cfg.Metrics.AttemptLatency.Observe(time.Since(start).Seconds())
-	}
-	if err != nil && ctx.Err() != nil {
-		// Shutting down: leave the message due; it is retried on restart
-		// with the same Idempotency-Key.
-		return func() {}
-	}
-	return func() { d.record(ctx, m, err) }
-}
-
-func (d *Deliverer) record(ctx context.Context, m *store.Message, err error) {
-	// Outcome writes must land even while shutting down.
-	octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	now := d.cfg.Now()
-	log := d.cfg.Log.With("id", m.ID, "attempt", m.Attempts+1)
-	switch {
-	case err == nil:
-		if serr := d.cfg.Store.Delivered(octx, m); serr != nil {
-			log.Error("record delivery", "err", serr)
-			return
-		}
-		if d.cfg.Metrics != nil {
-			d.cfg.Metrics.Delivered.Inc()
-			d.cfg.Metrics.DeliveryLatency.Observe(now.Sub(m.ReceivedAt).Seconds())
-		}
-		log.Debug("delivered")
-	case now.Sub(m.AgeFrom) >= d.cfg.MaxAge:
-		if serr := d.cfg.Store.Bury(octx, m, err.Error()); serr != nil {
-			log.Error("park dead letter", "err", serr)
-			return
-		}
-		if d.cfg.Metrics != nil {
-			d.cfg.Metrics.Dead.Inc()
-		}
-		log.Warn("dead letter: max age reached", "err", err, "age", now.Sub(m.AgeFrom).String())
-	default:
-		next := now.Add(Backoff(m.Attempts, d.cfg.BaseBackoff, d.cfg.MaxBackoff))
-		if serr := d.cfg.Store.Retry(octx, m, next, err.Error()); serr != nil {
-			log.Error("reschedule", "err", serr)
-			return
-		}
-		if d.cfg.Metrics != nil {
-			d.cfg.Metrics.Retries.Inc()
-		}
-		log.Info("delivery failed, retrying", "err", err, "next", next)
-	}
-}
-
-// ErrRejected marks a response the target considers a failure.
-var ErrRejected = errors.New("target rejected the notification")
-
-func (d *Deliverer) send(ctx context.Context, m *store.Message) error {
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.AttemptTimeout)
-	defer cancel()
-	n := m.Notification
-	out := Outbound{
-		ID: m.ID, Source: string(n.Source), Status: n.Status, AlertName: n.AlertName(), Severity: n.Severity(),
-		Team: n.Team(), Summary: n.Summary(), GroupKey: n.GroupKey, ReceivedAt: m.ReceivedAt, Attempt: m.Attempts + 1,
-		Notification: n,
-	}
-	if d.cfg.Enricher != nil {
-		out.Result = d.cfg.Enricher.Enrich(ctx, n)
-	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		return fmt.Errorf("encode outbound %s: %w", m.ID, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", m.ID)
-	for k, v := range d.cfg.Headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := d.cfg.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("post: %w", err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return fmt.Errorf("read response: %w", err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("%w: HTTP %d: %s", ErrRejected, resp.StatusCode, snippet(raw))
-	}
-	if reason := bodyError(raw); reason != "" {
-		return fmt.Errorf("%w: HTTP %d with error body: %s", ErrRejected, resp.StatusCode, reason)
-	}
-	return nil
-}
-
-// bodyError reports why a 2xx body is a failure: a JSON object with
-// "ok": false, or an "error"/"errors" member that is not null, false, ""
-// or empty. Non-JSON bodies (n8n's "Workflow was started") are success.
-func bodyError(raw []byte) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return ""
-	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) != nil {
-		return ""
-	}
-	if ok, has := obj["ok"]; has && string(ok) == "false" {
-		return snippet(raw)
-	}
-	for _, k := range []string{"error", "errors"} {
-		v, has := obj[k]
-		if !has {
-			continue
-		}
-		switch string(bytes.TrimSpace(v)) {
-		case "null", "false", `""`, "[]", "{}":
-			continue
-		}
-		return snippet(raw)
-	}
-	return ""
-}
-
-func snippet(b []byte) string {
-	b = bytes.TrimSpace(b)
-	if len(b) > 200 {
-		return string(b[:200]) + "..."
-	}
-	return string(b)
 }

@@ -3,7 +3,6 @@ package deliver
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,20 +10,17 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/unsilo/unsilo/apps/alert-bridge/enrich"
+	"github.com/unsilo/unsilo/apps/alert-bridge/loadgen"
 	"github.com/unsilo/unsilo/apps/alert-bridge/metrics"
+	"github.com/unsilo/unsilo/apps/alert-bridge/outbox"
 	"github.com/unsilo/unsilo/apps/alert-bridge/payload"
 	"github.com/unsilo/unsilo/apps/alert-bridge/store"
-	"github.com/unsilo/unsilo/apps/rag-api/doc"
-	ragsearch "github.com/unsilo/unsilo/apps/rag-api/search"
-	ragserver "github.com/unsilo/unsilo/apps/rag-api/server"
 )
 
 type received struct {
@@ -75,7 +71,7 @@ func status(code int, body string) func(w http.ResponseWriter) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -86,20 +82,41 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 type fixture struct {
 	st  *store.Store
+	q   outbox.Queue
 	d   *Deliverer
 	m   *metrics.Metrics
 	ctx context.Context
 }
 
-func start(t *testing.T, url string, maxAge time.Duration, en Enricher) *fixture {
+type options struct {
+	maxAge   time.Duration
+	en       Enricher
+	workers  int
+	client   *http.Client
+	wrap     func(*store.Store) outbox.Queue
+	probeMax time.Duration
+}
+
+func start(t *testing.T, url string, o options) *fixture {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var q outbox.Queue = st
+	if o.wrap != nil {
+		q = o.wrap(st)
+	}
+	if o.maxAge == 0 {
+		o.maxAge = time.Hour
+	}
+	if o.workers == 0 {
+		o.workers = 4
+	}
 	m := metrics.New(prometheus.NewRegistry(), metrics.Gauges{})
-	d := New(Config{Store: st, URL: url, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
-		MaxAge: maxAge, Poll: 5 * time.Millisecond, Metrics: m, Enricher: en, Workers: 4, Log: slog.New(slog.DiscardHandler)})
+	d := New(Config{Queue: q, URL: url, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Client: o.client,
+		MaxAge: o.maxAge, Poll: 5 * time.Millisecond, Metrics: m, Enricher: o.en, Workers: o.workers, Log: slog.New(slog.DiscardHandler),
+		ProbeMin: time.Millisecond, ProbeMax: max(o.probeMax, 5*time.Millisecond), StoreRetryMax: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
@@ -110,14 +127,21 @@ func start(t *testing.T, url string, maxAge time.Duration, en Enricher) *fixture
 		}
 		st.Close()
 	})
-	return &fixture{st: st, d: d, m: m, ctx: ctx}
+	return &fixture{st: st, q: q, d: d, m: m, ctx: ctx}
 }
 
-func (f *fixture) enqueue(t *testing.T, group string) string {
+func notif(t testing.TB, s loadgen.Spec) *payload.Notification {
 	t.Helper()
-	res, err := f.st.Enqueue(context.Background(), &payload.Notification{Source: payload.SourceAlertmanager, GroupKey: group, Status: "firing",
-		CommonLabels: map[string]string{"alertname": "HighErrorRate", "severity": "critical"},
-		Alerts:       []payload.Alert{{Status: "firing", Fingerprint: "f", Labels: map[string]string{"alertname": "HighErrorRate"}}}})
+	n, err := payload.DecodeAlertmanager(loadgen.Body(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (f *fixture) enqueue(t *testing.T, s loadgen.Spec) string {
+	t.Helper()
+	res, err := f.st.Enqueue(context.Background(), notif(t, s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,10 +149,18 @@ func (f *fixture) enqueue(t *testing.T, group string) string {
 	return res.ID
 }
 
+func count(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		panic(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
 func TestRetryUntilOK(t *testing.T) {
 	tg := newTarget(t, status(500, "boom"), status(502, ""), status(503, ""), status(200, `{"ok":true}`))
-	f := start(t, tg.srv.URL, time.Hour, nil)
-	id := f.enqueue(t, "g")
+	f := start(t, tg.srv.URL, options{})
+	id := f.enqueue(t, loadgen.Spec{Group: "g"})
 	waitFor(t, "delivery", func() bool { return count(f.m.Delivered) == 1 })
 	got := tg.requests()
 	if len(got) != 4 {
@@ -139,8 +171,8 @@ func TestRetryUntilOK(t *testing.T) {
 			t.Fatalf("request %d: key %q id %q attempt %d, want key %q attempt %d", i, r.key, r.body.ID, r.body.Attempt, id, i+1)
 		}
 	}
-	if got[0].body.AlertName != "HighErrorRate" || got[0].body.Severity != "critical" {
-		t.Fatalf("outbound fields: %+v", got[0].body)
+	if b := got[0].body; b.AlertName != "KubePodCrashLooping" || b.Severity != "critical" || b.Receiver != "alert-bridge" || b.Alerts != 1 {
+		t.Fatalf("outbound fields: %+v", b)
 	}
 	if count(f.m.Retries) != 3 {
 		t.Fatalf("retries %v", count(f.m.Retries))
@@ -148,14 +180,65 @@ func TestRetryUntilOK(t *testing.T) {
 	waitFor(t, "empty outbox", func() bool { return f.st.Depth() == 0 })
 }
 
+// Every field the sender sent reaches the target: "notification" is the
+// webhook body byte for byte (here with Alertmanager's notification_reason
+// and Grafana's values, imageURL and per-alert orgId).
+func TestNotificationForwardedVerbatim(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []json.RawMessage
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var o Outbound
+		if err := json.NewDecoder(r.Body).Decode(&o); err != nil {
+			t.Errorf("bad JSON: %v", err)
+		}
+		mu.Lock()
+		bodies = append(bodies, o.Notification)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	f := start(t, srv.URL, options{})
+	am := loadgen.Body(loadgen.Spec{Group: "am", Alerts: 3})
+	gr := loadgen.Body(loadgen.Spec{Group: "gr", Alerts: 2, Source: "grafana"})
+	for _, raw := range [][]byte{am, gr} {
+		dec := payload.DecodeAlertmanager
+		if string(raw) == string(gr) {
+			dec = payload.DecodeGrafana
+		}
+		n, err := dec(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.Enqueue(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.d.Wake()
+	waitFor(t, "two deliveries", func() bool { mu.Lock(); defer mu.Unlock(); return len(bodies) == 2 })
+	got := map[string]bool{string(bodies[0]): true, string(bodies[1]): true}
+	if !got[string(am)] || !got[string(gr)] {
+		t.Fatalf("forwarded notifications differ from the bodies received:\n%s\n%s", bodies[0], bodies[1])
+	}
+}
+
 func TestErrorBodyIsFailure(t *testing.T) {
 	tg := newTarget(t, status(200, `{"ok":false,"msg":"no"}`), status(200, `{"error":"workflow failed"}`),
 		status(202, `{"errors":[{"m":"x"}]}`), status(200, `{"ok":true,"error":null}`))
-	f := start(t, tg.srv.URL, time.Hour, nil)
-	f.enqueue(t, "g")
+	f := start(t, tg.srv.URL, options{})
+	f.enqueue(t, loadgen.Spec{Group: "g"})
 	waitFor(t, "delivery", func() bool { return count(f.m.Delivered) == 1 })
 	if n := len(tg.requests()); n != 4 {
 		t.Fatalf("%d requests, want 4", n)
+	}
+}
+
+func TestRequireOK(t *testing.T) {
+	tg := newTarget(t, status(200, `{"message":"Workflow was started"}`), status(200, `ok`), status(200, `{"ok":true}`))
+	f := start(t, tg.srv.URL, options{})
+	f.d.cfg.RequireOK = true
+	f.enqueue(t, loadgen.Spec{Group: "g"})
+	waitFor(t, "delivery", func() bool { return count(f.m.Delivered) == 1 })
+	if n := len(tg.requests()); n != 3 {
+		t.Fatalf("%d requests, want 3: only {\"ok\":true} is success", n)
 	}
 }
 
@@ -173,16 +256,20 @@ func TestBodyError(t *testing.T) {
 }
 
 func TestDeadAfterMaxAgeThenReplay(t *testing.T) {
-	var healthy atomic.Bool
+	var mu sync.Mutex
+	healthy := false
 	tg := newTarget(t, func(w http.ResponseWriter) {
-		if healthy.Load() {
+		mu.Lock()
+		ok := healthy
+		mu.Unlock()
+		if ok {
 			status(200, `{}`)(w)
 			return
 		}
-		status(500, "down")(w)
+		status(400, "bad request")(w) // message-level: the breaker stays closed
 	})
-	f := start(t, tg.srv.URL, 30*time.Millisecond, nil)
-	id := f.enqueue(t, "g")
+	f := start(t, tg.srv.URL, options{maxAge: 30 * time.Millisecond})
+	id := f.enqueue(t, loadgen.Spec{Group: "g"})
 	// The store counts the dead letter at commit; the metric follows.
 	waitFor(t, "dead letter", func() bool { return f.st.DeadCount() == 1 && count(f.m.Dead) == 1 })
 	if f.st.Depth() != 0 {
@@ -193,15 +280,17 @@ func TestDeadAfterMaxAgeThenReplay(t *testing.T) {
 		t.Fatalf("dead letter %+v", dead[0])
 	}
 	before := len(tg.requests())
-	healthy.Store(true)
+	mu.Lock()
+	healthy = true
+	mu.Unlock()
 	if _, err := f.st.Replay(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	f.d.Wake()
 	waitFor(t, "replayed delivery", func() bool { return count(f.m.Delivered) == 1 })
 	got := tg.requests()
-	if last := got[len(got)-1]; last.key != id || len(got) != before+1 {
-		t.Fatalf("replay sent key %q (want %q), %d requests after %d", last.key, id, len(got), before)
+	if last := got[len(got)-1]; last.key != id || !last.body.Replayed || len(got) != before+1 {
+		t.Fatalf("replay sent key %q (want %q) replayed=%v, %d requests after %d", last.key, id, last.body.Replayed, len(got), before)
 	}
 }
 
@@ -216,86 +305,17 @@ func TestBackoffFullJitter(t *testing.T) {
 	}
 }
 
-type retriever struct{ fail bool }
-
-func (r retriever) Search(_ context.Context, q ragsearch.Query) ([]ragsearch.Hit, error) {
-	if r.fail {
-		return nil, errors.New("index unavailable")
-	}
-	return []ragsearch.Hit{{Chunk: &doc.Chunk{Title: "High error rate runbook", Text: "Check the last deploy: " + q.Text, Source: "runbooks/errors.md"}, Score: 2.5}}, nil
-}
-
-// The enrichment talks to the real rag-api handler (which rejects unknown
-// fields), so a drift in the request shape fails here.
-func TestEnrichedWithRunbookAndEvidence(t *testing.T) {
-	rag := httptest.NewServer(ragserver.New(ragserver.Config{Retriever: retriever{}}))
-	defer rag.Close()
-	tg := newTarget(t, status(200, `{}`))
-	en := enrich.New(enrich.Config{RagURL: rag.URL, Timeout: 2 * time.Second, LakeTemplates: map[string]string{"*": "https://lake.example/q?alert={alertname}&fp={fingerprint}"}})
-	f := start(t, tg.srv.URL, time.Hour, en)
-	f.enqueue(t, "g")
-	waitFor(t, "delivery", func() bool { return count(f.m.Delivered) == 1 })
-	b := tg.requests()[0].body
-	if len(b.Runbook) != 1 || b.Runbook[0].Source != "runbooks/errors.md" || b.RunbookNote != "" {
-		t.Fatalf("runbook %+v note %q", b.Runbook, b.RunbookNote)
-	}
-	if b.EvidenceURL != "https://lake.example/q?alert=HighErrorRate&fp=f" {
-		t.Fatalf("evidence %q", b.EvidenceURL)
-	}
-}
-
-func TestRagDownDoesNotBlockDelivery(t *testing.T) {
-	rag := httptest.NewServer(http.NotFoundHandler())
-	ragURL := rag.URL
-	rag.Close() // connection refused
-	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	}))
-	defer slow.Close()
-	defer close(release)
-	failing := httptest.NewServer(ragserver.New(ragserver.Config{Retriever: retriever{fail: true}}))
-	defer failing.Close()
-	for name, u := range map[string]string{"refused": ragURL, "hangs": slow.URL, "5xx": failing.URL} {
-		t.Run(name, func(t *testing.T) {
-			tg := newTarget(t, status(200, `{}`))
-			en := enrich.New(enrich.Config{RagURL: u, Timeout: 100 * time.Millisecond})
-			f := start(t, tg.srv.URL, time.Hour, en)
-			f.enqueue(t, "g")
-			waitFor(t, "delivery", func() bool { return count(f.m.Delivered) == 1 })
-			b := tg.requests()[0].body
-			if len(b.Runbook) != 0 || b.RunbookNote == "" {
-				t.Fatalf("runbook %+v note %q", b.Runbook, b.RunbookNote)
-			}
-			t.Logf("note: %s", b.RunbookNote)
-		})
-	}
-}
-
-func count(c prometheus.Counter) float64 {
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		panic(err)
-	}
-	return m.GetCounter().GetValue()
-}
-
 // With the target down and a large outbox, the deliverer holds at most
-// Workers messages sending plus 4*Workers being recorded: the backlog
-// stays on disk.
+// Workers leases sending plus 4*Workers being recorded: the backlog stays
+// on disk.
 func TestBoundedWhileTargetDown(t *testing.T) {
 	tg := newTarget(t, status(503, "down"))
-	f := start(t, tg.srv.URL, time.Hour, nil)
+	f := start(t, tg.srv.URL, options{})
 	var wg sync.WaitGroup
 	for w := range 32 { // concurrent, so group commit batches the inserts
 		wg.Go(func() {
 			for i := range 2000 / 32 {
-				n := &payload.Notification{Source: payload.SourceAlertmanager, GroupKey: fmt.Sprint("g", w, "-", i), Status: "firing",
-					Alerts: []payload.Alert{{Status: "firing", Fingerprint: "f", Labels: map[string]string{"alertname": "A"}}}}
-				if _, err := f.st.Enqueue(context.Background(), n); err != nil {
+				if _, err := f.st.Enqueue(context.Background(), notif(t, loadgen.Spec{Group: fmt.Sprint("g", w, "-", i)})); err != nil {
 					t.Error(err) // not Fatal: off the test goroutine
 					return
 				}
@@ -304,18 +324,12 @@ func TestBoundedWhileTargetDown(t *testing.T) {
 	}
 	wg.Wait()
 	f.d.Wake()
-	maxHeld := 0
-	waitFor(t, "500 failed attempts", func() bool {
-		f.d.mu.Lock()
-		maxHeld = max(maxHeld, len(f.d.inflight))
-		f.d.mu.Unlock()
-		return count(f.m.Retries) >= 500
-	})
-	if limit := 4 + 4*4; maxHeld > limit {
-		t.Fatalf("held %d messages in memory, bound is %d", maxHeld, limit)
+	waitFor(t, "200 failed attempts", func() bool { return count(f.m.Retries) >= 200 })
+	if limit := int64(4 + 4*4); f.d.MaxHeld() > limit {
+		t.Fatalf("held %d messages in memory, bound is %d", f.d.MaxHeld(), limit)
 	}
 	if f.st.Depth() != 2000/32*32 {
 		t.Fatalf("depth %d, want all %d still on disk", f.st.Depth(), 2000/32*32)
 	}
-	t.Logf("%d pending, at most %d in memory", f.st.Depth(), maxHeld)
+	t.Logf("%d pending, at most %d in memory", f.st.Depth(), f.d.MaxHeld())
 }

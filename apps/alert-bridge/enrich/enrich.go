@@ -2,6 +2,12 @@
 // a link to the lake query holding the evidence. Lookups are bounded by a
 // short timeout and never fail a delivery: on any error the notification
 // goes out with a note instead of passages.
+//
+// Lookups are cached by query (alertname + summary), and concurrent
+// lookups of one query share a call, so retries and a storm of one alert
+// cost one search. After rag-api fails or times out, lookups are skipped
+// for a cool-down instead of each delivery waiting out the timeout: a hung
+// rag-api costs one timeout per cool-down, not one per attempt.
 package enrich
 
 import (
@@ -14,7 +20,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	ragapi "github.com/unsilo/unsilo/apps/rag-api/api"
 
@@ -43,10 +52,25 @@ type Config struct {
 	LakeTemplates map[string]string
 	// OnSkip observes skipped lookups (metrics); reason is short.
 	OnSkip func(reason string)
+	// CacheTTL keeps a search result (default 10m); CacheSize bounds the
+	// cached queries (default 1024). CoolDown: after a failed lookup, skip
+	// lookups this long (default 30s).
+	CacheTTL  time.Duration
+	CacheSize int
+	CoolDown  time.Duration
+	Now       func() time.Time
 }
 
 // Enricher performs lookups. Safe for concurrent use.
-type Enricher struct{ cfg Config }
+type Enricher struct {
+	cfg   Config
+	cache *cache
+	calls singleflight.Group
+
+	mu        sync.Mutex
+	downUntil time.Time
+	downErr   string
+}
 
 // New builds an Enricher.
 func New(cfg Config) *Enricher {
@@ -59,8 +83,20 @@ func New(cfg Config) *Enricher {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{}
 	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 10 * time.Minute
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 1024
+	}
+	if cfg.CoolDown <= 0 {
+		cfg.CoolDown = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	cfg.RagURL = strings.TrimRight(cfg.RagURL, "/")
-	return &Enricher{cfg: cfg}
+	return &Enricher{cfg: cfg, cache: newCache(cfg.CacheSize)}
 }
 
 // Enrich never returns an error: failures become RunbookNote.
@@ -70,23 +106,60 @@ func (e *Enricher) Enrich(ctx context.Context, n *payload.Notification) Result {
 		res.RunbookNote = "runbook lookup disabled"
 		return res
 	}
-	query := strings.TrimSpace(n.AlertName() + " " + n.Summary())
+	query := strings.TrimSpace(n.AlertName + " " + n.Summary)
 	if query == "" {
 		res.RunbookNote = "runbook lookup skipped: no alertname or summary"
 		return res
 	}
-	hits, err := e.search(ctx, query)
+	now := e.cfg.Now()
+	if hits, ok := e.cache.get(query, now); ok {
+		return withHits(res, hits)
+	}
+	e.mu.Lock()
+	downUntil, downErr := e.downUntil, e.downErr
+	e.mu.Unlock()
+	if now.Before(downUntil) {
+		e.skip("cooldown")
+		res.RunbookNote = fmt.Sprintf("runbook lookup skipped: rag-api unavailable (%s; next try in %s)", downErr, downUntil.Sub(now).Round(time.Second))
+		return res
+	}
+	// The shared call must not die with the first caller's context, and no
+	// caller waits for it past its own.
+	ch := e.calls.DoChan(query, func() (any, error) { return e.search(context.WithoutCancel(ctx), query) })
+	var v any
+	var err error
+	select {
+	case r := <-ch:
+		v, err = r.Val, r.Err
+	case <-ctx.Done():
+		e.skip("cancelled")
+		res.RunbookNote = "runbook lookup skipped: " + ctx.Err().Error()
+		return res
+	}
 	if err != nil {
 		reason := "error"
-		if ctx.Err() == nil && errorsIsTimeout(err) {
+		if errorsIsTimeout(err) {
 			reason = "timeout"
 		}
-		if e.cfg.OnSkip != nil {
-			e.cfg.OnSkip(reason)
-		}
+		e.skip(reason)
+		e.mu.Lock()
+		e.downUntil, e.downErr = now.Add(e.cfg.CoolDown), err.Error()
+		e.mu.Unlock()
 		res.RunbookNote = "runbook lookup skipped: rag-api unavailable (" + err.Error() + ")"
 		return res
 	}
+	hits := v.([]ragapi.SearchResult)
+	e.cache.put(query, hits, now.Add(e.cfg.CacheTTL))
+	return withHits(res, hits)
+}
+
+func (e *Enricher) skip(reason string) {
+	if e.cfg.OnSkip != nil {
+		e.cfg.OnSkip(reason)
+	}
+}
+
+func withHits(res Result, hits []ragapi.SearchResult) Result {
 	res.Runbook = hits
 	if len(hits) == 0 {
 		res.RunbookNote = "no runbook passage matched"
@@ -141,17 +214,12 @@ func (e *Enricher) search(ctx context.Context, query string) ([]ragapi.SearchRes
 
 // EvidenceURL renders the lake query link for n, "" when no template applies.
 func (e *Enricher) EvidenceURL(n *payload.Notification) string {
-	name := n.AlertName()
-	tmpl, ok := e.cfg.LakeTemplates[name]
+	tmpl, ok := e.cfg.LakeTemplates[n.AlertName]
 	if !ok {
 		tmpl = e.cfg.LakeTemplates["*"]
 	}
 	if tmpl == "" {
 		return ""
-	}
-	var first payload.Alert
-	if len(n.Alerts) > 0 {
-		first = n.Alerts[0]
 	}
 	ts := func(t time.Time) string {
 		if t.IsZero() || t.Year() <= 1 {
@@ -160,11 +228,11 @@ func (e *Enricher) EvidenceURL(n *payload.Notification) string {
 		return t.UTC().Format(time.RFC3339)
 	}
 	r := strings.NewReplacer(
-		"{alertname}", url.QueryEscape(name),
+		"{alertname}", url.QueryEscape(n.AlertName),
 		"{groupKey}", url.QueryEscape(n.GroupKey),
-		"{fingerprint}", url.QueryEscape(first.Fingerprint),
-		"{startsAt}", url.QueryEscape(ts(first.StartsAt)),
-		"{endsAt}", url.QueryEscape(ts(first.EndsAt)),
+		"{fingerprint}", url.QueryEscape(n.First.Fingerprint),
+		"{startsAt}", url.QueryEscape(ts(n.First.StartsAt)),
+		"{endsAt}", url.QueryEscape(ts(n.First.EndsAt)),
 		"{status}", url.QueryEscape(n.Status),
 	)
 	return r.Replace(tmpl)

@@ -1,59 +1,40 @@
 package payload
 
-// amMessage mirrors Alertmanager's webhook body (notify/webhook Message,
-// version "4"; docs/configuration.md <webhook_config>).
+import (
+	"github.com/prometheus/alertmanager/notify/webhook"
+	"github.com/prometheus/alertmanager/template"
+)
+
+// amMessage is Alertmanager's webhook body: notify/webhook.Message, whose
+// embedded *template.Data carries the rest. Version and groupKey are
+// shadowed by pointers so "absent" and "empty" can be told apart, and the
+// alerts by a stream of template.Alert (see alertStream).
 type amMessage struct {
-	Version            *string           `json:"version"`
-	GroupKey           *string           `json:"groupKey"`
-	TruncatedAlerts    int               `json:"truncatedAlerts"`
-	Status             string            `json:"status"`
-	Receiver           string            `json:"receiver"`
-	GroupLabels        map[string]string `json:"groupLabels"`
-	CommonLabels       map[string]string `json:"commonLabels"`
-	CommonAnnotations  map[string]string `json:"commonAnnotations"`
-	ExternalURL        string            `json:"externalURL"`
-	NotificationReason string            `json:"notification_reason"`
-	Alerts             []Alert           `json:"alerts"`
+	webhook.Message
+	Version  *string                      `json:"version"`
+	GroupKey *string                      `json:"groupKey"`
+	Alerts   *alertStream[template.Alert] `json:"alerts"`
 }
 
 // DecodeAlertmanager parses and validates an Alertmanager webhook body.
 // Required: version "4", a non-empty groupKey, status firing|resolved, a
 // non-empty alerts array whose alerts have a status and labels. A missing
 // per-alert fingerprint (very old Alertmanagers) is derived from the labels.
+// The returned Notification keeps body as Raw (not copied).
 func DecodeAlertmanager(body []byte) (*Notification, error) {
-	var m amMessage
+	var acc accumulator
+	m := amMessage{Message: webhook.Message{Data: &template.Data{}},
+		Alerts: &alertStream[template.Alert]{acc: &acc, alert: func(a *template.Alert) *template.Alert { return a }, fallbackFP: labelsFingerprint}}
 	if err := decodeJSON(body, &m); err != nil {
 		return nil, err
 	}
-	if m.Version == nil {
-		return nil, bad("version is required")
-	}
-	if *m.Version != "4" {
-		return nil, bad("unsupported Alertmanager webhook version %q (want \"4\")", *m.Version)
-	}
-	if m.GroupKey == nil || *m.GroupKey == "" {
-		return nil, bad("groupKey is required")
-	}
-	if err := checkStatus("status", m.Status); err != nil {
+	if err := (header{m.Version, m.GroupKey, m.Data}).check("4", "Alertmanager"); err != nil {
 		return nil, err
 	}
-	if m.TruncatedAlerts < 0 {
-		return nil, bad("truncatedAlerts must not be negative")
-	}
-	if err := checkAlerts(m.Alerts, labelsFingerprint); err != nil {
+	n := &Notification{Source: SourceAlertmanager, Version: *m.Version, GroupKey: *m.GroupKey,
+		TruncatedAlerts: m.TruncatedAlerts, Raw: body}
+	if err := acc.finish(n, m.Data); err != nil {
 		return nil, err
 	}
-	return &Notification{
-		Source:            SourceAlertmanager,
-		Version:           *m.Version,
-		GroupKey:          *m.GroupKey,
-		Status:            m.Status,
-		Receiver:          m.Receiver,
-		GroupLabels:       m.GroupLabels,
-		CommonLabels:      m.CommonLabels,
-		CommonAnnotations: m.CommonAnnotations,
-		ExternalURL:       m.ExternalURL,
-		TruncatedAlerts:   m.TruncatedAlerts,
-		Alerts:            m.Alerts,
-	}, nil
+	return n, nil
 }

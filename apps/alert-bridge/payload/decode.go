@@ -2,12 +2,18 @@ package payload
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/prometheus/alertmanager/template"
 )
 
 // decodeJSON decodes exactly one JSON object from body into v. Unknown
@@ -25,12 +31,17 @@ func decodeJSON(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		return bad("body is not valid UTF-8")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
+	// json.Unmarshal (not a Decoder) so the alerts stream sees sub-slices
+	// of body; it also rejects trailing data.
+	if err := json.Unmarshal(body, v); err != nil {
+		if IsDecodeError(err) {
+			return err
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) && strings.Contains(se.Error(), "after top-level value") {
+			return bad("trailing data after the JSON object")
+		}
 		return &DecodeError{Reason: "malformed JSON", Err: describe(err)}
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return bad("trailing data after the JSON object")
 	}
 	return nil
 }
@@ -59,30 +70,40 @@ func checkStatus(field, s string) error {
 	return nil
 }
 
-// checkAlerts validates the per-alert required fields shared by both
-// formats. fallbackFP computes a fingerprint when the sender sent none
-// (nil: the fingerprint is required).
-func checkAlerts(alerts []Alert, fallbackFP func(map[string]string) string) error {
-	if len(alerts) == 0 {
-		return bad("alerts must be a non-empty array")
+// header holds the fields both senders share, already decoded.
+type header struct {
+	version, groupKey *string
+	data              *template.Data
+}
+
+func (h header) check(wantVersion, sender string) error {
+	if h.version == nil || *h.version == "" {
+		return bad("version is required")
 	}
-	for i := range alerts {
-		a := &alerts[i]
-		if err := checkStatus(fmt.Sprintf("alerts[%d].status", i), a.Status); err != nil {
-			return err
-		}
-		if len(a.Labels) == 0 {
-			return bad("alerts[%d].labels must be a non-empty object", i)
-		}
-		if a.Fingerprint == "" {
-			if fallbackFP == nil {
-				return bad("alerts[%d].fingerprint is required", i)
-			}
-			a.Fingerprint = fallbackFP(a.Labels)
-		}
-		if a.Annotations == nil {
-			a.Annotations = map[string]string{}
-		}
+	if *h.version != wantVersion {
+		return bad("unsupported %s webhook version %q (want %q)", sender, *h.version, wantVersion)
 	}
-	return nil
+	if h.groupKey == nil || *h.groupKey == "" {
+		return bad("groupKey is required")
+	}
+	if h.data == nil {
+		return bad("status is required")
+	}
+	return checkStatus("status", h.data.Status)
+}
+
+// labelsFingerprint is the fallback fingerprint for old Alertmanager
+// payloads without one: a hash of the sorted label set (not Prometheus'
+// FNV fingerprint, but stable and collision-resistant).
+func labelsFingerprint(labels template.KV) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s\xff%s\xff", k, labels[k])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
 }

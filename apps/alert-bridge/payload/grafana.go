@@ -1,82 +1,65 @@
 package payload
 
-import "encoding/json"
+import (
+	"encoding/json"
 
-// grafanaMessage mirrors Grafana unified alerting's webhook body (version
-// "1"): Alertmanager's template data plus orgId, title, state, message.
+	"github.com/prometheus/alertmanager/notify/webhook"
+	"github.com/prometheus/alertmanager/template"
+)
+
+// grafanaMessage is Grafana unified alerting's webhook body (version "1",
+// grafana/alerting receivers/webhook/v1): Alertmanager's webhook.Message
+// plus orgId, state, title and message, and per-alert extras. The alerts
+// are decoded as grafanaAlert, which embeds template.Alert.
 type grafanaMessage struct {
-	Version           *string           `json:"version"`
-	GroupKey          *string           `json:"groupKey"`
-	TruncatedAlerts   int               `json:"truncatedAlerts"`
-	OrgID             int64             `json:"orgId"`
-	Status            string            `json:"status"`
-	State             string            `json:"state"`
-	Title             string            `json:"title"`
-	Message           string            `json:"message"`
-	Receiver          string            `json:"receiver"`
-	GroupLabels       map[string]string `json:"groupLabels"`
-	CommonLabels      map[string]string `json:"commonLabels"`
-	CommonAnnotations map[string]string `json:"commonAnnotations"`
-	ExternalURL       string            `json:"externalURL"`
-	Alerts            []grafanaAlert    `json:"alerts"`
+	webhook.Message
+	Version  *string                    `json:"version"`
+	GroupKey *string                    `json:"groupKey"`
+	OrgID    int64                      `json:"orgId"`
+	State    string                     `json:"state"`
+	Title    string                     `json:"title"`
+	Text     string                     `json:"message"`
+	Alerts   *alertStream[grafanaAlert] `json:"alerts"`
 }
 
 type grafanaAlert struct {
-	Alert
+	template.Alert
+	OrgID int64 `json:"orgId"`
 	// values is an object of numbers (Grafana 9+) or null; valueString is
-	// the older textual form. Both are accepted and not interpreted.
-	Values      json.RawMessage `json:"values"`
-	ValueString string          `json:"valueString"`
-	ImageURL    string          `json:"imageURL"`
+	// the older textual form. Both are forwarded verbatim, not interpreted.
+	Values       json.RawMessage `json:"values"`
+	ValueString  string          `json:"valueString"`
+	ImageURL     string          `json:"imageURL"`
+	SilenceURL   string          `json:"silenceURL"`
+	DashboardURL string          `json:"dashboardURL"`
+	PanelURL     string          `json:"panelURL"`
 }
 
 // DecodeGrafana parses and validates a Grafana webhook body. Required:
 // version "1", a non-empty groupKey, status firing|resolved, a non-empty
 // alerts array whose alerts have status, labels and a fingerprint (Grafana
-// always sends one; it is half of the dedupe key).
+// always sends one; it is part of the dedupe key). The returned
+// Notification keeps body as Raw (not copied).
 func DecodeGrafana(body []byte) (*Notification, error) {
-	var m grafanaMessage
+	var acc accumulator
+	m := grafanaMessage{Message: webhook.Message{Data: &template.Data{}}, Alerts: &alertStream[grafanaAlert]{acc: &acc,
+		alert: func(a *grafanaAlert) *template.Alert { return &a.Alert },
+		check: func(i int, a *grafanaAlert) error {
+			if len(a.Values) > 0 && a.Values[0] != '{' && string(a.Values) != "null" {
+				return bad("alerts[%d].values must be an object or null", i)
+			}
+			return nil
+		}}}
 	if err := decodeJSON(body, &m); err != nil {
 		return nil, err
 	}
-	if m.Version == nil {
-		return nil, bad("version is required")
-	}
-	if *m.Version != "1" {
-		return nil, bad("unsupported Grafana webhook version %q (want \"1\")", *m.Version)
-	}
-	if m.GroupKey == nil || *m.GroupKey == "" {
-		return nil, bad("groupKey is required")
-	}
-	if err := checkStatus("status", m.Status); err != nil {
+	if err := (header{m.Version, m.GroupKey, m.Data}).check("1", "Grafana"); err != nil {
 		return nil, err
 	}
-	if m.TruncatedAlerts < 0 {
-		return nil, bad("truncatedAlerts must not be negative")
-	}
-	alerts := make([]Alert, len(m.Alerts))
-	for i, a := range m.Alerts {
-		if len(a.Values) > 0 && a.Values[0] != '{' && string(a.Values) != "null" {
-			return nil, bad("alerts[%d].values must be an object or null", i)
-		}
-		alerts[i] = a.Alert
-	}
-	if err := checkAlerts(alerts, nil); err != nil {
+	n := &Notification{Source: SourceGrafana, Version: *m.Version, GroupKey: *m.GroupKey, OrgID: m.OrgID,
+		TruncatedAlerts: m.TruncatedAlerts, Raw: body}
+	if err := acc.finish(n, m.Data); err != nil {
 		return nil, err
 	}
-	return &Notification{
-		Source:            SourceGrafana,
-		Version:           *m.Version,
-		GroupKey:          *m.GroupKey,
-		Status:            m.Status,
-		Receiver:          m.Receiver,
-		GroupLabels:       m.GroupLabels,
-		CommonLabels:      m.CommonLabels,
-		CommonAnnotations: m.CommonAnnotations,
-		ExternalURL:       m.ExternalURL,
-		TruncatedAlerts:   m.TruncatedAlerts,
-		OrgID:             m.OrgID,
-		Title:             m.Title,
-		Alerts:            alerts,
-	}, nil
+	return n, nil
 }

@@ -1,22 +1,28 @@
 // Package payload decodes Alertmanager (webhook version "4") and Grafana
-// unified alerting (webhook version "1") bodies into one Notification.
+// unified alerting (webhook version "1") bodies with Alertmanager's own
+// types (notify/webhook.Message, template.Data) and summarises each into a
+// Notification: the fields alert-bridge routes, dedupes and enriches on,
+// plus the body exactly as the sender sent it.
 //
-// Decoding policy: both senders add fields over time (Alertmanager added
-// truncatedAlerts and notification_reason; Grafana added orgId, values,
-// imageURL, ...), so unknown fields are tolerated rather than rejected with
-// DisallowUnknownFields. Known fields are strict about their JSON types (a
-// string where an object is expected is a 400), required fields are checked
-// explicitly, enums (status) are checked, and trailing data after the JSON
-// object is rejected.
+// The body is forwarded verbatim, so every field the sender sent reaches
+// n8n, including the ones neither this package nor Alertmanager's types
+// know yet (Grafana's values, imageURL, per-alert orgId; Alertmanager's
+// notification_reason, routeLabels, ...). Decoding is for validation and
+// for the summary only.
+//
+// Decoding policy: unknown fields are tolerated (both senders add fields
+// over time); known fields are strict about their JSON types, required
+// fields and enums are checked, trailing data and invalid UTF-8 are
+// rejected.
 package payload
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
+	"slices"
 	"time"
 )
 
@@ -26,42 +32,123 @@ type Source string
 const (
 	SourceAlertmanager Source = "alertmanager"
 	SourceGrafana      Source = "grafana"
+	// SourceBridge marks notifications alert-bridge raises itself (the
+	// dead-man's switch).
+	SourceBridge Source = "alert-bridge"
 )
 
-// Alert is one alert in a notification, common to both senders.
-type Alert struct {
-	Status       string            `json:"status"`
-	Labels       map[string]string `json:"labels"`
-	Annotations  map[string]string `json:"annotations"`
-	StartsAt     time.Time         `json:"startsAt"`
-	EndsAt       time.Time         `json:"endsAt"`
-	GeneratorURL string            `json:"generatorURL,omitempty"`
-	Fingerprint  string            `json:"fingerprint"`
-	SilenceURL   string            `json:"silenceURL,omitempty"`
-	DashboardURL string            `json:"dashboardURL,omitempty"`
-	PanelURL     string            `json:"panelURL,omitempty"`
+// Notification is the summary of one webhook, stored next to its raw body.
+type Notification struct {
+	Source          Source `json:"source"`
+	Version         string `json:"version"`
+	GroupKey        string `json:"groupKey"`
+	Status          string `json:"status"`
+	Receiver        string `json:"receiver"`
+	OrgID           int64  `json:"orgId,omitempty"`
+	AlertName       string `json:"alertname"`
+	Severity        string `json:"severity"`
+	Team            string `json:"team"`
+	Summary         string `json:"summary"`
+	Alerts          int    `json:"alerts"`
+	Firing          int    `json:"firing"`
+	TruncatedAlerts uint64 `json:"truncatedAlerts"`
+	// First is the first alert's identity, for evidence-link templates.
+	First AlertRef `json:"first"`
+	// GroupID and DedupeKey are 16-byte digests (see GroupIDOf, DedupeKeyOf).
+	GroupID   Digest `json:"groupId"`
+	DedupeKey Digest `json:"dedupeKey"`
+	// Raw is the webhook body as received. It is stored and forwarded
+	// separately from this summary, never re-encoded.
+	Raw []byte `json:"-"`
 }
 
-// Notification is the normalized form of either webhook, stored in the
-// outbox and delivered downstream.
-type Notification struct {
-	Source            Source            `json:"source"`
-	Version           string            `json:"version"`
-	GroupKey          string            `json:"groupKey"`
-	Status            string            `json:"status"`
-	Receiver          string            `json:"receiver"`
-	GroupLabels       map[string]string `json:"groupLabels"`
-	CommonLabels      map[string]string `json:"commonLabels"`
-	CommonAnnotations map[string]string `json:"commonAnnotations"`
-	ExternalURL       string            `json:"externalURL"`
-	TruncatedAlerts   int               `json:"truncatedAlerts"`
-	OrgID             int64             `json:"orgId,omitempty"`
-	Title             string            `json:"title,omitempty"`
-	Alerts            []Alert           `json:"alerts"`
+// AlertRef identifies one alert of a notification.
+type AlertRef struct {
+	Fingerprint string    `json:"fingerprint"`
+	StartsAt    time.Time `json:"startsAt"`
+	EndsAt      time.Time `json:"endsAt"`
+}
+
+// Digest is a truncated SHA-256: 16 bytes are plenty against accidental
+// collisions (2^-64 per pair) and keep the dedupe index small.
+type Digest [16]byte
+
+// String is the lowercase hex form (32 characters).
+func (d Digest) String() string { return hex.EncodeToString(d[:]) }
+
+// MarshalText encodes the hex form.
+func (d Digest) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText decodes the hex form.
+func (d *Digest) UnmarshalText(b []byte) error {
+	if hex.DecodedLen(len(b)) != len(d) {
+		return fmt.Errorf("digest %q: want %d hex characters", b, 2*len(d))
+	}
+	_, err := hex.Decode(d[:], b)
+	return err
+}
+
+// episode is what makes a notification's state distinct: which alerts,
+// in which status, since when. A new firing episode of the same alert has
+// a new startsAt and so a new key.
+type episode struct {
+	fingerprint, status string
+	startsAt            time.Time
+}
+
+func digest(parts ...[]byte) Digest {
+	h := sha256.New()
+	for _, p := range parts {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
+		h.Write(n[:]) // length-prefixed: no two part lists hash alike
+		h.Write(p)
+	}
+	var d Digest
+	copy(d[:], h.Sum(nil))
+	return d
+}
+
+// GroupIDOf identifies an alert group: sender, Grafana org, receiver and
+// group key. Per-group delivery order and dedupe are keyed on it.
+func GroupIDOf(src Source, orgID int64, receiver, groupKey string) Digest {
+	return digest([]byte(src), fmt.Appendf(nil, "%d", orgID), []byte(receiver), []byte(groupKey))
+}
+
+// dedupeKeyOf digests the group and the sorted set of its alerts'
+// (fingerprint, status, startsAt). Both members of an Alertmanager HA pair
+// send the same key; a resolved after a firing, a new alert in the group
+// or a new firing episode (new startsAt) all change it.
+func dedupeKeyOf(group Digest, eps []episode) Digest {
+	slices.SortFunc(eps, func(a, b episode) int {
+		if c := compareStrings(a.fingerprint, b.fingerprint); c != 0 {
+			return c
+		}
+		if c := compareStrings(a.status, b.status); c != 0 {
+			return c
+		}
+		return a.startsAt.Compare(b.startsAt)
+	})
+	parts := make([][]byte, 0, 1+3*len(eps))
+	parts = append(parts, group[:])
+	for _, e := range eps {
+		parts = append(parts, []byte(e.fingerprint), []byte(e.status), fmt.Appendf(nil, "%d", e.startsAt.UnixNano()))
+	}
+	return digest(parts...)
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // DecodeError is a client error: the body is malformed or violates the
-// schema. Reason is safe to return to the caller.
+// schema. Its message is safe to return to the caller.
 type DecodeError struct {
 	Reason string
 	Err    error
@@ -84,86 +171,4 @@ func IsDecodeError(err error) bool {
 
 func bad(format string, args ...any) error {
 	return &DecodeError{Reason: fmt.Sprintf(format, args...)}
-}
-
-// AlertName is the alertname label (common labels first, then the first alert).
-func (n *Notification) AlertName() string { return n.label("alertname") }
-
-// Severity is the severity label, "" when absent.
-func (n *Notification) Severity() string { return n.label("severity") }
-
-// Team is the team label, "" when absent.
-func (n *Notification) Team() string { return n.label("team") }
-
-// Summary is the summary annotation (or description as a fallback).
-func (n *Notification) Summary() string {
-	for _, k := range []string{"summary", "description"} {
-		if v := n.CommonAnnotations[k]; v != "" {
-			return v
-		}
-		for _, a := range n.Alerts {
-			if v := a.Annotations[k]; v != "" {
-				return v
-			}
-		}
-	}
-	return ""
-}
-
-func (n *Notification) label(k string) string {
-	if v := n.CommonLabels[k]; v != "" {
-		return v
-	}
-	for _, a := range n.Alerts {
-		if v := a.Labels[k]; v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// DedupeKey identifies the notification's content for deduplication: the
-// source, the group key and the sorted set of fingerprint:status pairs. Two
-// members of an Alertmanager HA pair send the same key; a resolved following
-// a firing has a different key.
-func (n *Notification) DedupeKey() string {
-	pairs := make([]string, 0, len(n.Alerts))
-	for _, a := range n.Alerts {
-		pairs = append(pairs, a.Fingerprint+":"+a.Status)
-	}
-	sort.Strings(pairs)
-	h := sha256.New()
-	h.Write([]byte(n.Source))
-	h.Write([]byte{0})
-	if n.Source == SourceGrafana {
-		fmt.Fprintf(h, "%d", n.OrgID)
-		h.Write([]byte{0})
-	}
-	h.Write([]byte(n.GroupKey))
-	h.Write([]byte{0})
-	h.Write([]byte(strings.Join(pairs, ",")))
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// GroupID identifies the alert group (source + org + group key).
-func (n *Notification) GroupID() string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%d\x00%s", n.Source, n.OrgID, n.GroupKey)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// labelsFingerprint is the fallback fingerprint for old Alertmanager
-// payloads without one: a hash of the sorted label set (not Prometheus'
-// FNV fingerprint, but stable and collision-resistant).
-func labelsFingerprint(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	h := sha256.New()
-	for _, k := range keys {
-		fmt.Fprintf(h, "%s\xff%s\xff", k, labels[k])
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
 }

@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"bytes"
 	"os"
 	"strings"
 	"testing"
@@ -20,40 +21,91 @@ func TestDecodeFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if am.AlertName() != "KubePodCrashLooping" || am.Severity() != "critical" || am.Team() != "payments" || len(am.Alerts) != 2 {
+	if am.AlertName != "KubePodCrashLooping" || am.Severity != "critical" || am.Team != "payments" || am.Alerts != 2 || am.Firing != 2 {
 		t.Fatalf("alertmanager fields: %+v", am)
 	}
-	if am.Summary() != "Pod is crash looping." {
-		t.Fatalf("summary %q", am.Summary())
+	if am.Summary != "Pod is crash looping." || am.Receiver != "alert-bridge" || am.First.Fingerprint != "5e3c1b8f2a9d0c47" {
+		t.Fatalf("summary %q receiver %q first %+v", am.Summary, am.Receiver, am.First)
 	}
 	res, err := DecodeAlertmanager(readFixture(t, "alertmanager-v4-resolved.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.DedupeKey() == am.DedupeKey() {
+	if res.DedupeKey == am.DedupeKey {
 		t.Fatal("resolved and firing share a dedupe key")
 	}
-	if res.GroupID() != am.GroupID() {
+	if res.GroupID != am.GroupID {
 		t.Fatal("resolved and firing are in different groups")
 	}
 	g, err := DecodeGrafana(readFixture(t, "grafana-default-firing.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.AlertName() != "alert1" || g.OrgID != 1 || g.Alerts[0].Fingerprint != "fac0861a85de433a" || g.Status != "firing" {
+	if g.AlertName != "alert1" || g.OrgID != 1 || g.First.Fingerprint != "fac0861a85de433a" || g.Status != "firing" || g.Receiver != "my_receiver" {
 		t.Fatalf("grafana fields: %+v", g)
 	}
 }
 
-func TestDedupeKeyOrderIndependent(t *testing.T) {
-	n := &Notification{Source: SourceAlertmanager, GroupKey: "g", Alerts: []Alert{{Fingerprint: "a", Status: "firing"}, {Fingerprint: "b", Status: "firing"}}}
-	m := &Notification{Source: SourceAlertmanager, GroupKey: "g", Alerts: []Alert{{Fingerprint: "b", Status: "firing"}, {Fingerprint: "a", Status: "firing"}}}
-	if n.DedupeKey() != m.DedupeKey() {
+// The dedupe key decides what the second copy of a notification is: the
+// HA peer's copy must collide, every real change of state must not.
+func TestDedupeKey(t *testing.T) {
+	key := func(t *testing.T, body string) Digest {
+		t.Helper()
+		n, err := DecodeAlertmanager([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.DedupeKey
+	}
+	second := `{"status":"firing","labels":{"alertname":"A","i":"2"},"fingerprint":"f2","startsAt":"2026-01-01T00:00:00Z"}`
+	first := `{"status":"firing","labels":{"alertname":"A"},"fingerprint":"f1","startsAt":"2026-01-01T00:00:00Z"}`
+	two := strings.Replace(amOK, first, first+","+second, 1)
+	twoReordered := strings.Replace(amOK, first, second+","+first, 1)
+	cases := []struct {
+		name, other string
+		same        bool
+	}{
+		{"HA copy: identical body", amOK, true},
+		{"HA copy: other externalURL and reason", strings.Replace(amOK, `"receiver":"r"`, `"receiver":"r","externalURL":"http://am-1","notification_reason":"x"`, 1), true},
+		{"new alert in the group", two, false},
+		{"resolved", strings.ReplaceAll(amOK, `"firing"`, `"resolved"`), false},
+		{"new firing episode (startsAt)", strings.Replace(amOK, `2026-01-01T00:00:00Z`, `2026-01-01T01:00:00Z`, 1), false},
+		{"other receiver", strings.Replace(amOK, `"receiver":"r"`, `"receiver":"r2"`, 1), false},
+		{"other group", strings.Replace(amOK, `"groupKey":"g"`, `"groupKey":"g2"`, 1), false},
+	}
+	k := key(t, amOK)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := key(t, c.other) == k; got != c.same {
+				t.Fatalf("same key = %v, want %v", got, c.same)
+			}
+		})
+	}
+	if key(t, two) != key(t, twoReordered) {
 		t.Fatal("alert order changed the dedupe key")
 	}
-	m.Alerts[0].Status = "resolved"
-	if n.DedupeKey() == m.DedupeKey() {
-		t.Fatal("status change kept the dedupe key")
+}
+
+// Every field the sender sent reaches n8n: the body is kept byte for byte,
+// including fields Alertmanager's types do not know.
+func TestRawKept(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		body []byte
+		dec  func([]byte) (*Notification, error)
+	}{
+		{"alertmanager", readFixture(t, "alertmanager-v4-firing.json"), DecodeAlertmanager},
+		{"grafana", readFixture(t, "grafana-default-firing.json"), DecodeGrafana},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n, err := c.dec(c.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(n.Raw, c.body) {
+				t.Fatal("raw body changed")
+			}
+		})
 	}
 }
 
@@ -76,7 +128,7 @@ func TestDecodeMalformed(t *testing.T) {
 		{"groupKey number", strings.Replace(amOK, `"groupKey":"g"`, `"groupKey":12`, 1), `field "groupKey"`, false},
 		{"bad status", strings.Replace(amOK, `"status":"firing","receiver"`, `"status":"burning","receiver"`, 1), `status must be`, false},
 		{"no alerts", strings.Replace(amOK, `"alerts":[{"status":"firing","labels":{"alertname":"A"},"fingerprint":"f1","startsAt":"2026-01-01T00:00:00Z"}]`, `"alerts":[]`, 1), "alerts must be a non-empty array", false},
-		{"alerts object", strings.Replace(amOK, `"alerts":[`, `"alerts":{"x":[`, 1) + `}`, "malformed JSON", false},
+		{"alerts object", strings.Replace(amOK, `"alerts":[`, `"alerts":{"x":[`, 1) + `}`, "alerts must be an array", false},
 		{"alert bad status", strings.Replace(amOK, `"alerts":[{"status":"firing"`, `"alerts":[{"status":"pending"`, 1), "alerts[0].status", false},
 		{"alert no labels", strings.Replace(amOK, `"labels":{"alertname":"A"},`, ``, 1), "alerts[0].labels", false},
 		{"label not string", strings.Replace(amOK, `{"alertname":"A"}`, `{"alertname":7}`, 1), `expected string`, false},
@@ -125,8 +177,8 @@ func TestMissingFingerprintDerived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(n.Alerts[0].Fingerprint, "sha256:") {
-		t.Fatalf("fingerprint %q", n.Alerts[0].Fingerprint)
+	if !strings.HasPrefix(n.First.Fingerprint, "sha256:") {
+		t.Fatalf("fingerprint %q", n.First.Fingerprint)
 	}
 }
 
@@ -142,14 +194,7 @@ func FuzzDecodeAlertmanager(f *testing.F) {
 			}
 			return
 		}
-		if n.GroupKey == "" || len(n.Alerts) == 0 || n.DedupeKey() == "" {
-			t.Fatalf("accepted an invalid notification: %+v", n)
-		}
-		for _, a := range n.Alerts {
-			if a.Fingerprint == "" || (a.Status != "firing" && a.Status != "resolved") {
-				t.Fatalf("accepted an invalid alert: %+v", a)
-			}
-		}
+		checkAccepted(t, n, body)
 	})
 }
 
@@ -165,13 +210,20 @@ func FuzzDecodeGrafana(f *testing.F) {
 			}
 			return
 		}
-		if n.GroupKey == "" || len(n.Alerts) == 0 {
-			t.Fatalf("accepted an invalid notification: %+v", n)
-		}
-		for _, a := range n.Alerts {
-			if a.Fingerprint == "" || (a.Status != "firing" && a.Status != "resolved") {
-				t.Fatalf("accepted an invalid alert: %+v", a)
-			}
-		}
+		checkAccepted(t, n, body)
 	})
+}
+
+// checkAccepted holds for every body a decoder accepts.
+func checkAccepted(t *testing.T, n *Notification, body []byte) {
+	t.Helper()
+	if n.GroupKey == "" || n.Alerts == 0 || n.First.Fingerprint == "" || (n.Status != "firing" && n.Status != "resolved") {
+		t.Fatalf("accepted an invalid notification: %+v", n)
+	}
+	if n.Firing > n.Alerts || !bytes.Equal(n.Raw, body) {
+		t.Fatalf("summary inconsistent with the body: %+v", n)
+	}
+	if n.GroupID == (Digest{}) || n.DedupeKey == (Digest{}) {
+		t.Fatal("zero keys")
+	}
 }

@@ -48,7 +48,7 @@ func newEnv(t *testing.T) *env {
 	reg := prometheus.NewRegistry()
 	now := time.Now()
 	s := New(Config{
-		Store: st, AlertmanagerAuth: auth.Bearer{Token: "am-token"}, AdminAuth: auth.Bearer{Token: "admin"},
+		Queue: st, Admin: st, AlertmanagerAuth: auth.Bearer{Token: "am-token"}, AdminAuth: auth.Bearer{Token: "admin"},
 		GrafanaHMAC: auth.HMAC{Secret: "gr-secret", MaxSkew: time.Minute, Now: func() time.Time { return now }},
 		MaxBody:     64 << 10, Registry: reg, Log: slog.New(slog.DiscardHandler),
 		Metrics: metrics.New(reg, metrics.Gauges{OutboxDepth: func() float64 { return float64(st.Depth()) }}),
@@ -128,7 +128,7 @@ func TestMalformed(t *testing.T) {
 		{"labels wrong type", strings.Replace(am, `"severity": "critical",
         "team"`, `"severity": 3,
         "team"`, 1), "expected string", 400},
-		{"too large", `{"version":"4","pad":"` + strings.Repeat("x", 70<<10) + `"}`, "body over", 413},
+		{"too large", `{"version":"4","pad":"` + strings.Repeat("x", 70<<10) + `"}`, "is over --max-body", 413},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -220,11 +220,11 @@ func TestAdminReplay(t *testing.T) {
 	_, body := e.post(t, "/v1/alertmanager", fixture(t, "alertmanager-v4-firing.json"), map[string]string{"Authorization": "Bearer am-token"})
 	var ack Ack
 	json.Unmarshal([]byte(body), &ack)
-	m, err := e.st.Pending(ack.ID)
-	if err != nil {
-		t.Fatal(err)
+	leases, _, err := e.st.Due(context.Background(), 1)
+	if err != nil || len(leases) != 1 || leases[0].Message().ID != ack.ID {
+		t.Fatalf("due: %v %v", leases, err)
 	}
-	if err := e.st.Bury(context.Background(), m, "test"); err != nil {
+	if err := leases[0].Bury(context.Background(), "test"); err != nil {
 		t.Fatal(err)
 	}
 	admin := map[string]string{"Authorization": "Bearer admin"}
@@ -249,7 +249,7 @@ func TestBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	s := New(Config{Store: st, MaxInFlight: 1, Log: slog.New(slog.DiscardHandler)})
+	s := New(Config{Queue: st, MaxInFlight: 1, Log: slog.New(slog.DiscardHandler)})
 	s.slots <- struct{}{} // one request in flight
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/alertmanager", strings.NewReader(`{}`)))

@@ -1,28 +1,29 @@
-// Package store is alert-bridge's durable outbox: a bbolt file, fsync'd on
-// every commit, written by a single goroutine that batches concurrent
-// requests into one transaction (group commit). A request returns only
-// after the transaction holding it has committed, so an acknowledged alert
-// survives a crash.
+// Package store is alert-bridge's embedded durable outbox: a bbolt file,
+// fsync'd on every commit, written by a single goroutine that batches
+// concurrent requests into one transaction (group commit). A request
+// returns only after the transaction holding it has committed, so an
+// acknowledged alert survives a crash. It implements outbox.Queue.
 //
-// Buckets:
+// Buckets (seq is a be64 message sequence, gid a 16-byte group digest):
 //
-//	meta    instance -> random id (prefix of message ids)
-//	outbox  id -> Message (JSON), pending delivery
-//	due     be64(nextAttempt ns) || id -> nil, the delivery schedule
-//	dead    id -> Message (JSON), parked after the max age
-//	dedupe  be64(at ns) || groupID -> dedupeKey(64) || id, an append-only log
-//	        of accepted notifications, pruned from the front after the window
+//	meta     instance -> random id (prefix of message ids); schema -> "2"
+//	msgs     seq -> message (header JSON + raw body, see codec.go)
+//	gq       gid || seq -> nil: each group's pending messages in order
+//	groups   gid -> group record: schedule, attempts, age, last error
+//	due      be64(next attempt ns) || gid -> nil: the delivery schedule
+//	dead     id -> message, parked dead letters
+//	deadidx  be64(dead at ns) || id -> nil: dead-letter retention
+//	dedupe   be64(at ns) || gid -> dedupeKey || be64(seq): append-only
+//	         log of accepted notifications, pruned from the front
 //
-// The dedupe log is keyed by time so each commit appends to the last page
-// instead of dirtying one random page per message; the per-group index
-// (last accepted key per group) lives in memory, is owned by the writer
-// goroutine and is rebuilt from the log on Open.
+// The schedule is per group, not per message: a group is due when its
+// oldest undelivered state may be attempted, and only one lease per group
+// is out at a time, so a group's states go out in order.
 package store
 
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -31,41 +32,62 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/unsilo/unsilo/apps/alert-bridge/membudget"
+	"github.com/unsilo/unsilo/apps/alert-bridge/outbox"
+	"github.com/unsilo/unsilo/apps/alert-bridge/payload"
 )
 
 var (
-	bMeta   = []byte("meta")
-	bOutbox = []byte("outbox")
-	bDue    = []byte("due")
-	bDead   = []byte("dead")
-	bDedupe = []byte("dedupe")
+	bMeta    = []byte("meta")
+	bMsgs    = []byte("msgs")
+	bGQ      = []byte("gq")
+	bGroups  = []byte("groups")
+	bDue     = []byte("due")
+	bDead    = []byte("dead")
+	bDeadIdx = []byte("deadidx")
+	bDedupe  = []byte("dedupe")
+	buckets  = [][]byte{bMeta, bMsgs, bGQ, bGroups, bDue, bDead, bDeadIdx, bDedupe}
+	// bOutboxV1 is the first schema's outbox bucket (see migrate.go).
+	bOutboxV1 = []byte("outbox")
 )
 
 // ErrClosed is returned for requests made after Close.
-var ErrClosed = errors.New("store closed")
+var ErrClosed = outbox.ErrClosed
 
 // ErrNotFound is returned when a message id is not where it was expected.
-var ErrNotFound = errors.New("message not found")
+var ErrNotFound = outbox.ErrNotFound
 
 // Options configure Open.
 type Options struct {
 	// DedupeWindow: a notification whose dedupe key equals the last one
 	// accepted for its group within this window is a duplicate. Default 5m.
 	DedupeWindow time.Duration
+	// DedupeMaxGroups bounds the in-memory dedupe index (about 100 bytes a
+	// group); beyond it the oldest groups are forgotten early. Default 200,000.
+	DedupeMaxGroups int
 	// MaxBatch bounds the requests committed in one transaction. Default 512.
 	MaxBatch int
 	// QueueSize bounds requests waiting for the writer. Default 4096.
 	QueueSize int
 	// LockTimeout: how long Open waits for another process's file lock. Default 1s.
 	LockTimeout time.Duration
+	// Budget, if set, is charged for every message a lease holds in memory.
+	Budget *membudget.Budget
+	// CompactAbove: Open rewrites the file when it is larger than this and
+	// more than half of it is free pages. Default 64 MiB; negative: never.
+	CompactAbove int64
 	// OnCommit, if set, observes each committed batch size (metrics).
 	OnCommit func(batch int, took time.Duration)
-	Now      func() time.Time
+	// OnSuperseded, if set, counts pending states collapsed into newer ones.
+	OnSuperseded func(n int)
+	Now          func() time.Time
 }
 
 // Store is the durable outbox. Safe for concurrent use.
 type Store struct {
 	db       *bolt.DB
+	path     string
 	opts     Options
 	instance string
 	reqs     chan *op
@@ -76,16 +98,17 @@ type Store struct {
 	depth    atomic.Int64
 	dead     atomic.Int64
 	seq      atomic.Uint64 // last message sequence handed out
+	commits  atomic.Uint64 // committed write transactions
+	health   atomic.Pointer[error]
+	pruning  atomic.Bool
 
 	// Owned by the writer goroutine (and Open before it starts).
-	groups  map[string]ddEntry // committed
-	pending map[string]ddEntry // written by the batch being committed
-}
+	dd *dedupeIndex
 
-type ddEntry struct {
-	at  int64 // unix ns
-	key string
-	id  string
+	// Claimed groups; see claim.go.
+	claimMu  sync.Mutex
+	inflight map[payload.Digest]bool
+	released map[payload.Digest]uint64 // group -> commit count when it was settled
 }
 
 type op struct {
@@ -99,6 +122,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.DedupeWindow <= 0 {
 		opts.DedupeWindow = 5 * time.Minute
 	}
+	if opts.DedupeMaxGroups <= 0 {
+		opts.DedupeMaxGroups = 200_000
+	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
 	}
@@ -108,53 +134,75 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = time.Second
 	}
+	if opts.CompactAbove == 0 {
+		opts.CompactAbove = 64 << 20
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, FreelistType: bolt.FreelistMapType, NoFreelistSync: true, InitialMmapSize: 1 << 30})
+	if err := compactIfSparse(path, opts); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(path, 0o600, boltOptions(opts.LockTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, opts: opts, reqs: make(chan *op, opts.QueueSize), stop: make(chan struct{}), stopped: make(chan struct{}),
-		groups: map[string]ddEntry{}, pending: map[string]ddEntry{}}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bMeta, bOutbox, bDue, bDead, bDedupe} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return fmt.Errorf("create bucket %s: %w", b, err)
-			}
-		}
-		meta := tx.Bucket(bMeta)
-		if id := meta.Get([]byte("instance")); id != nil {
-			s.instance = string(id)
-		} else {
-			var r [6]byte
-			if _, err := rand.Read(r[:]); err != nil {
-				return fmt.Errorf("instance id: %w", err)
-			}
-			s.instance = hex.EncodeToString(r[:])
-			if err := meta.Put([]byte("instance"), []byte(s.instance)); err != nil {
-				return fmt.Errorf("put instance id: %w", err)
-			}
-		}
-		if err := tx.Bucket(bDedupe).ForEach(func(k, v []byte) error {
-			if len(k) > 8 && len(v) >= 64 {
-				s.groups[string(k[8:])] = ddEntry{at: int64(binary.BigEndian.Uint64(k[:8])), key: string(v[:64]), id: string(v[64:])}
-			}
-			return nil
-		}); err != nil {
-			return fmt.Errorf("load dedupe log: %w", err)
-		}
-		s.seq.Store(tx.Bucket(bOutbox).Sequence())
-		s.depth.Store(int64(tx.Bucket(bOutbox).Stats().KeyN))
-		s.dead.Store(int64(tx.Bucket(bDead).Stats().KeyN))
-		return nil
-	})
-	if err != nil {
+	s := &Store{db: db, path: path, opts: opts, reqs: make(chan *op, opts.QueueSize), stop: make(chan struct{}),
+		stopped: make(chan struct{}), dd: newDedupeIndex(opts.DedupeMaxGroups),
+		inflight: map[payload.Digest]bool{}, released: map[payload.Digest]uint64{}}
+	if err := errors.Join(db.Update(s.init), db.View(s.counts)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("init store %s: %w", path, err)
 	}
 	go s.writer()
 	return s, nil
+}
+
+func boltOptions(lock time.Duration) *bolt.Options {
+	// NoFreelistSync: the freelist is rebuilt on open instead of written on
+	// every commit (fewer pages per commit). InitialMmapSize avoids remaps
+	// (which wait for every reader) while the file grows.
+	return &bolt.Options{Timeout: lock, FreelistType: bolt.FreelistMapType, NoFreelistSync: true, InitialMmapSize: 1 << 30}
+}
+
+func (s *Store) init(tx *bolt.Tx) error {
+	for _, b := range buckets {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	meta := tx.Bucket(bMeta)
+	if id := meta.Get([]byte("instance")); id != nil {
+		s.instance = string(id)
+	} else {
+		var r [6]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			return fmt.Errorf("instance id: %w", err)
+		}
+		s.instance = hex.EncodeToString(r[:])
+		if err := meta.Put([]byte("instance"), []byte(s.instance)); err != nil {
+			return fmt.Errorf("put instance id: %w", err)
+		}
+	}
+	if err := meta.Put([]byte("schema"), []byte("2")); err != nil {
+		return fmt.Errorf("put schema: %w", err)
+	}
+	if err := s.migrateV1(tx); err != nil {
+		return err
+	}
+	if err := s.dd.load(tx.Bucket(bDedupe)); err != nil {
+		return fmt.Errorf("load dedupe log: %w", err)
+	}
+	return nil
+}
+
+// counts loads what Open reports from committed pages (Bucket.Stats does
+// not see a running transaction's writes).
+func (s *Store) counts(tx *bolt.Tx) error {
+	s.seq.Store(tx.Bucket(bMsgs).Sequence())
+	s.depth.Store(int64(tx.Bucket(bMsgs).Stats().KeyN))
+	s.dead.Store(int64(tx.Bucket(bDead).Stats().KeyN))
+	return nil
 }
 
 // Close stops the writer after the queued requests and closes the file.
@@ -182,6 +230,24 @@ func (s *Store) DeadCount() int64 { return s.dead.Load() }
 
 // Instance is the random id of this store file, the prefix of message ids.
 func (s *Store) Instance() string { return s.instance }
+
+// Healthy is nil while the last write transaction committed; otherwise it
+// is that commit's error (a full disk, an I/O error). While unhealthy, a
+// probe write is retried every second, so the store recovers on its own.
+func (s *Store) Healthy() error {
+	if p := s.health.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (s *Store) setHealth(err error) {
+	if err == nil {
+		s.health.Store(nil)
+		return
+	}
+	s.health.Store(&err)
+}
 
 // submit hands fn to the writer and waits for its batch to commit.
 func (s *Store) submit(ctx context.Context, fn func(tx *bolt.Tx) error, commit func()) error {
@@ -218,11 +284,18 @@ func (e *batchErr) Error() string { return e.err.Error() }
 func (s *Store) writer() {
 	defer close(s.stopped)
 	batch := make([]*op, 0, s.opts.MaxBatch)
+	probe := time.NewTicker(time.Second)
+	defer probe.Stop()
 	for {
 		batch = batch[:0]
 		select {
 		case o := <-s.reqs:
 			batch = append(batch, o)
+		case <-probe.C:
+			if s.Healthy() != nil {
+				s.run([]*op{{fn: s.probeWrite, done: make(chan error, 1)}})
+			}
+			continue
 		case <-s.stop:
 			// Drain what was queued before Close.
 			for {
@@ -247,9 +320,15 @@ func (s *Store) writer() {
 	}
 }
 
+// probeWrite is the smallest real write: it tells whether the disk takes
+// commits again.
+func (s *Store) probeWrite(tx *bolt.Tx) error {
+	return tx.Bucket(bMeta).Put([]byte("probe"), fmt.Appendf(nil, "%d", s.opts.Now().UnixNano()))
+}
+
 func (s *Store) run(batch []*op) {
 	start := time.Now()
-	clear(s.pending)
+	s.dd.begin()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for i, o := range batch {
 			if err := o.fn(tx); err != nil {
@@ -259,58 +338,51 @@ func (s *Store) run(batch []*op) {
 		return nil
 	})
 	if err == nil {
-		s.mergePending()
-		if s.opts.OnCommit != nil {
-			s.opts.OnCommit(len(batch), time.Since(start))
-		}
+		s.committed(batch, start)
+		return
+	}
+	var be *batchErr
+	if !errors.As(err, &be) {
+		// The commit itself failed (disk full, I/O error): every op of the
+		// batch fails, and so would their retries one by one.
+		s.dd.abort()
+		s.setHealth(fmt.Errorf("store commit: %w", err))
 		for _, o := range batch {
-			if o.commit != nil {
-				o.commit()
-			}
-			o.done <- nil
+			o.done <- err
 		}
 		return
 	}
+	s.dd.abort()
 	if len(batch) == 1 {
-		batch[0].done <- unwrapBatch(err)
+		batch[0].done <- be.err
 		return
 	}
 	// One request failed the shared transaction: give each its own so a
 	// bad request cannot fail its neighbours.
 	for _, o := range batch {
-		clear(s.pending)
+		s.dd.begin()
+		start := time.Now()
 		err := s.db.Update(o.fn)
 		if err == nil {
-			s.mergePending()
-			if o.commit != nil {
-				o.commit()
-			}
+			s.committed([]*op{o}, start)
+			continue
 		}
+		s.dd.abort()
 		o.done <- err
 	}
 }
 
-func (s *Store) mergePending() {
-	for g, e := range s.pending {
-		s.groups[g] = e
+func (s *Store) committed(batch []*op, start time.Time) {
+	s.commits.Add(1)
+	s.dd.commit()
+	s.setHealth(nil)
+	if s.opts.OnCommit != nil {
+		s.opts.OnCommit(len(batch), time.Since(start))
 	}
-	clear(s.pending)
-}
-
-// lastAccepted is the group's last accepted entry as seen by the running
-// transaction (writer goroutine only).
-func (s *Store) lastAccepted(groupID string) (ddEntry, bool) {
-	if e, ok := s.pending[groupID]; ok {
-		return e, true
+	for _, o := range batch {
+		if o.commit != nil {
+			o.commit()
+		}
+		o.done <- nil
 	}
-	e, ok := s.groups[groupID]
-	return e, ok
-}
-
-func unwrapBatch(err error) error {
-	var be *batchErr
-	if errors.As(err, &be) {
-		return be.err
-	}
-	return err
 }

@@ -1,0 +1,2 @@
+// Package platformcheck holds tests only: see platform_test.go.
+package platformcheck

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/unsilo/unsilo/apps/alert-bridge/outbox"
+	"github.com/unsilo/unsilo/apps/alert-bridge/payload"
+)
+
+// header is a stored message without its raw body.
+type header struct {
+	ID           string               `json:"id"`
+	ReceivedAt   time.Time            `json:"receivedAt"`
+	AgeFrom      time.Time            `json:"ageFrom,omitzero"`
+	Attempts     int                  `json:"attempts,omitempty"`
+	Replayed     bool                 `json:"replayed,omitempty"`
+	LastError    string               `json:"lastError,omitempty"`
+	DeadAt       time.Time            `json:"deadAt,omitzero"`
+	Notification payload.Notification `json:"notification"`
+}
+
+// A stored message is raw body || header JSON || be32(len(header JSON)).
+// The body comes first, as the sender sent it and never re-encoded, so a
+// receiver can read it straight into a buffer with room for the header and
+// the store appends the rest without copying the body (see AppendValue).
+func encodeMsg(h *header, raw []byte) ([]byte, error) {
+	return appendHeader(append(make([]byte, 0, len(raw)+1024), raw...), h)
+}
+
+func appendHeader(v []byte, h *header) ([]byte, error) {
+	j, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("encode message %s: %w", h.ID, err)
+	}
+	v = append(v, j...)
+	return binary.BigEndian.AppendUint32(v, uint32(len(j))), nil
+}
+
+// decodeHeader reads the header of a stored message; raw is the body
+// within v (not copied: copy it before the transaction ends).
+func decodeHeader(v []byte) (h header, raw []byte, err error) {
+	if len(v) < 4 {
+		return h, nil, fmt.Errorf("stored message too short (%d bytes)", len(v))
+	}
+	n := int(binary.BigEndian.Uint32(v[len(v)-4:]))
+	if n+4 > len(v) {
+		return h, nil, fmt.Errorf("stored message header of %d bytes overruns its %d-byte value", n, len(v))
+	}
+	end := len(v) - 4
+	if err := json.Unmarshal(v[end-n:end], &h); err != nil {
+		return h, nil, fmt.Errorf("decode stored message header: %w", err)
+	}
+	return h, v[:end-n], nil
+}
+
+// toMessage copies a stored value out of its transaction.
+func toMessage(v []byte) (*outbox.Message, error) {
+	h, raw, err := decodeHeader(v)
+	if err != nil {
+		return nil, err
+	}
+	m := &outbox.Message{ID: h.ID, GroupID: h.Notification.GroupID, Notification: h.Notification, ReceivedAt: h.ReceivedAt,
+		AgeFrom: h.AgeFrom, Attempts: h.Attempts, Replayed: h.Replayed, LastError: h.LastError, DeadAt: h.DeadAt}
+	m.Notification.Raw = append([]byte(nil), raw...)
+	return m, nil
+}
+
+func be64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}
+
+func seqKey(seq uint64) []byte { return be64(seq) }
+
+func gqKey(g payload.Digest, seq uint64) []byte {
+	return append(append(make([]byte, 0, 24), g[:]...), be64(seq)...)
+}
+
+func dueKey(at int64, g payload.Digest) []byte {
+	return append(be64(uint64(at)), g[:]...)
+}
+
+// group is a group's delivery state.
+type group struct {
+	next       int64 // unix ns of the next attempt; the due key holds the same
+	attempts   int
+	superseded int   // states collapsed at enqueue since the last delivery
+	ageFrom    int64 // unix ns: undelivered since
+	lastError  string
+}
+
+func (g group) encode() []byte {
+	v := make([]byte, 24, 24+len(g.lastError))
+	binary.BigEndian.PutUint64(v[0:], uint64(g.next))
+	binary.BigEndian.PutUint32(v[8:], uint32(g.attempts))
+	binary.BigEndian.PutUint32(v[12:], uint32(g.superseded))
+	binary.BigEndian.PutUint64(v[16:], uint64(g.ageFrom))
+	return append(v, g.lastError...)
+}
+
+func decodeGroup(v []byte) (group, error) {
+	if len(v) < 24 {
+		return group{}, fmt.Errorf("group record of %d bytes, want at least 24", len(v))
+	}
+	return group{next: int64(binary.BigEndian.Uint64(v[0:])), attempts: int(binary.BigEndian.Uint32(v[8:])),
+		superseded: int(binary.BigEndian.Uint32(v[12:])), ageFrom: int64(binary.BigEndian.Uint64(v[16:])),
+		lastError: string(v[24:])}, nil
+}
+
+func (s *Store) msgID(seq uint64) string { return fmt.Sprintf("%s-%012d", s.instance, seq) }

@@ -1,0 +1,241 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/unsilo/unsilo/e2e/argocd"
+	"github.com/unsilo/unsilo/e2e/controlplane"
+	"github.com/unsilo/unsilo/e2e/fakeaws"
+)
+
+// knownDefects are checks that fail on this tree for a defect another
+// issue owns; the check still runs and must still fail (so the entry is
+// removed once the defect is fixed).
+var knownDefects = map[string]string{
+	// clusters/README.md bootstraps with `kubectl apply -k clusters/<env>`,
+	// which creates every child Application at once; each syncs on its own
+	// at once, so the root's waves order nothing on a new cluster
+	// (delivery, issue 12: bootstrap only the root Application).
+	"sync waves order the first sync": "bootstrap creates every child Application at once",
+	// The function does not carry a composed resource's failure onto the
+	// XR (compositions, issue 13), so neither the XR nor Argo CD (which
+	// judges the XR) shows AWS's message.
+	"AWS error on the XR":         "composed resource errors are not surfaced on the XR",
+	"AWS error in Argo CD health": "composed resource errors are not surfaced on the XR",
+}
+
+// defect reports a failed check, or for a known defect that it still
+// holds; a known defect that no longer fails is an error too.
+func defect(t *testing.T, name string, failed bool, msg string) {
+	t.Helper()
+	why, known := knownDefects[name]
+	switch {
+	case failed && known:
+		t.Logf("known defect %q (%s): %s", name, why, msg)
+	case failed:
+		t.Errorf("%s: %s", name, msg)
+	case known:
+		t.Errorf("%s passes now: remove it from knownDefects (%s)", name, why)
+	}
+}
+
+// poll calls f until it returns true or timeout passes; false on timeout.
+func poll(ctx context.Context, timeout time.Duration, f func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if f() {
+			return true
+		}
+		time.Sleep(time.Second) // polling controllers' status writes
+	}
+	return false
+}
+
+// composedOf lists an XR's composed resources of one kind.
+func composedOf(ctx context.Context, c *controlplane.Client, x xr, apiVersion, kind string) []unstructured.Unstructured {
+	all, err := c.List(ctx, apiVersion, kind)
+	if err != nil {
+		return nil
+	}
+	var out []unstructured.Unstructured
+	for _, u := range all {
+		if u.GetNamespace() == x.u.GetNamespace() && u.GetLabels()["crossplane.io/composite"] == x.u.GetName() {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func messages(u *unstructured.Unstructured) string {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	var out []string
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		out = append(out, fmt.Sprintf("%v=%v %v: %v", m["type"], m["status"], m["reason"], m["message"]))
+	}
+	return strings.Join(out, "; ")
+}
+
+// checkFault: AccessDenied on one bucket shows on the managed resource,
+// the XR and the team's Application with AWS's message, and clears when
+// the fault is lifted.
+func checkFault(t *testing.T, ctx context.Context, r *rig, x xr) {
+	const code, msg = "AccessDenied", "Access Denied"
+	m := fakeaws.Match{Kind: "Bucket", Composite: x.u.GetName()}
+	r.aws.Inject(m, fakeaws.Fault{Code: code, Message: msg, Status: 403})
+	var mr string
+	if !poll(ctx, time.Minute, func() bool {
+		for _, b := range composedOf(ctx, r.c, x, "s3.aws.m.upbound.io/v1beta1", "Bucket") {
+			if s, m := condition(&b, "Synced"); s == "False" && strings.Contains(m, "api error "+code+": "+msg) {
+				mr = m
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatalf("%s: no Bucket reported Synced=False with the AWS error within a minute", x.id())
+	}
+	t.Logf("the managed resource says: %s", mr)
+
+	app := "team-" + x.u.GetNamespace()
+	var xrMsg, appMsg string
+	onXR := poll(ctx, time.Minute, func() bool {
+		u, err := r.c.Get(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
+		if err != nil {
+			return false
+		}
+		xrMsg = messages(u)
+		return strings.Contains(xrMsg, code)
+	})
+	defect(t, "AWS error on the XR", !onXR, fmt.Sprintf("%s conditions never carried %s: %s", x.id(), code, xrMsg))
+	inArgo := poll(ctx, 30*time.Second, func() bool {
+		a, err := r.c.Get(ctx, "argoproj.io/v1alpha1", "Application", argocd.Namespace, app)
+		if err != nil {
+			return false
+		}
+		s := argocd.StatusOf(a)
+		appMsg = s.String()
+		return s.Health != "Healthy" && strings.Contains(appMsg, code)
+	})
+	defect(t, "AWS error in Argo CD health", !inArgo, fmt.Sprintf("Application %s never showed %s: %s", app, code, appMsg))
+
+	r.aws.Lift(m)
+	if !poll(ctx, 2*time.Minute, func() bool {
+		for _, b := range composedOf(ctx, r.c, x, "s3.aws.m.upbound.io/v1beta1", "Bucket") {
+			if s, _ := condition(&b, "Synced"); s != "True" {
+				return false
+			}
+		}
+		u, err := r.c.Get(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
+		if err != nil {
+			return false
+		}
+		s, _ := condition(u, "Ready")
+		return s == "True"
+	}) {
+		t.Errorf("%s and its buckets did not recover within 2 minutes of lifting the fault", x.id())
+	}
+}
+
+// checkPrune: a commit removes claims; Argo CD prunes them, Crossplane
+// deletes their resources, users before what they use (Usages), and AWS
+// keeps what has deletion protection.
+func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []string, gone []xr) {
+	type usage struct{ of, by string }
+	var usages []usage
+	for _, x := range gone {
+		for _, u := range composedOf(ctx, r.c, x, "protection.crossplane.io/v1beta1", "Usage") {
+			of, _, _ := unstructured.NestedString(u.Object, "spec", "of", "resourceSelector", "matchLabels", "platform.unsilo.dev/component")
+			by, _, _ := unstructured.NestedString(u.Object, "spec", "by", "resourceSelector", "matchLabels", "platform.unsilo.dev/component")
+			usages = append(usages, usage{of, by})
+		}
+	}
+	rev, err := r.repo.Commit(ctx, t.TempDir(), "Remove "+strings.Join(files, ", ")+" from "+team, func(wt string) error {
+		k := filepath.Join(wt, "teams", team, "kustomization.yaml")
+		b, err := os.ReadFile(k)
+		if err != nil {
+			return err
+		}
+		s := string(b)
+		for _, f := range files {
+			s = strings.ReplaceAll(s, "  - "+f+"\n", "")
+			if err := os.Remove(filepath.Join(wt, "teams", team, f)); err != nil {
+				return err
+			}
+		}
+		return os.WriteFile(k, []byte(s), 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := "team-" + team
+	refresh(t, ctx, r.c, app)
+	if _, err := argocd.WaitApp(ctx, r.c, app, 3*time.Minute, func(s argocd.Status) bool { return s.Sync == "Synced" }); err != nil {
+		t.Fatalf("Argo CD did not sync %s at %s: %v", app, rev, err)
+	}
+	for _, x := range gone {
+		if !poll(ctx, 5*time.Minute, func() bool {
+			_, err := r.c.Get(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
+			return apierrors.IsNotFound(err)
+		}) {
+			u, _ := r.c.Get(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
+			t.Errorf("%s still exists 5 minutes after Argo CD pruned it: %s", x.id(), messages(u))
+		}
+	}
+	deleted := map[string]time.Time{}
+	created := map[string]bool{}
+	for _, op := range r.aws.Ops() {
+		for _, x := range gone {
+			if op.Composite != x.u.GetName() {
+				continue
+			}
+			switch op.Verb {
+			case "create":
+				created[op.Resource] = true
+			case "delete":
+				deleted[op.Resource] = op.At
+			}
+		}
+	}
+	for res := range created {
+		if _, ok := deleted[res]; !ok {
+			t.Errorf("%s was created in AWS and never deleted", res)
+		}
+	}
+	var wrong []string
+	seen := map[usage]bool{}
+	for _, u := range usages {
+		if !seen[u] && deleted[u.by].After(deleted[u.of]) {
+			wrong = append(wrong, fmt.Sprintf("%s uses %s, but AWS deleted %s first (%s before %s)", u.by, u.of, u.of,
+				deleted[u.of].Format(time.StampMilli), deleted[u.by].Format(time.StampMilli)))
+		}
+		seen[u] = true
+	}
+	defect(t, "Usages order deletion", len(wrong) > 0, strings.Join(wrong, "\n"))
+	t.Logf("%d resources deleted in AWS, %d Usages held", len(deleted), len(usages))
+}
+
+// refresh asks Argo CD to re-read git now, as a push webhook does.
+func refresh(t *testing.T, ctx context.Context, c *controlplane.Client, app string) {
+	t.Helper()
+	a, err := c.Get(ctx, "argoproj.io/v1alpha1", "Application", argocd.Namespace, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+		"metadata": map[string]any{"name": a.GetName(), "namespace": a.GetNamespace(), "annotations": map[string]any{"argocd.argoproj.io/refresh": "hard"}}}}
+	if err := c.Apply(ctx, p, false); err != nil {
+		t.Fatal(err)
+	}
+}
