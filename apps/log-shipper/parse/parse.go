@@ -156,6 +156,12 @@ func (lr *lineReader) next() (line []byte, ok bool, err error) {
 	lr.tooLong = false
 	for {
 		frag, err := lr.br.ReadSlice('\n')
+		if err == nil && len(lr.buf) == 0 {
+			// A whole line in the reader's buffer: no copy (valid until the
+			// next read, like the returned slice always is).
+			lr.n++
+			return trimEOL(frag), true, nil
+		}
 		if len(lr.buf)+len(frag) <= MaxLine {
 			lr.buf = append(lr.buf, frag...)
 		} else {

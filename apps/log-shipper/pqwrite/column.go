@@ -171,7 +171,9 @@ func (c *column) lookupString(s string) int32 {
 		c.dictSize += 4 + len(s)
 		c.st.addString(s, false)
 	}
-	c.lastS, c.lastIdx, c.haveLast = s, id, true
+	// The dictionary's copy, not s: s may be a slice of a large input
+	// string that the column would otherwise keep alive.
+	c.lastS, c.lastIdx, c.haveLast = c.svals[id], id, true
 	return id
 }
 
