@@ -104,7 +104,8 @@ func (c *column) add(v *schema.Value, w *Writer) error {
 		}
 		return nil
 	}
-	if v.Kind != c.kind && !(c.kind == schema.Timestamp && v.Kind == schema.BigInt) {
+	// A BigInt fits a Timestamp column: both are int64 microseconds.
+	if fits := v.Kind == c.kind || (c.kind == schema.Timestamp && v.Kind == schema.BigInt); !fits {
 		return fmt.Errorf("value of kind %d in a column of kind %d", v.Kind, c.kind)
 	}
 	c.defs = append(c.defs, 1)
