@@ -56,8 +56,8 @@ func TestAWSContract(t *testing.T) {
 	w := &Watcher{SQS: sqsc, QueueURL: "https://sqs.ap-northeast-2.amazonaws.com/123456789012/unsilo-prod-ingest",
 		// The object is held until the visibility has been extended once,
 		// so the heartbeat's call is in the recording every run.
-		S3: blockingS3{S3API: s3c, until: e.queue.extended},
-		Ingester: &lake.Ingester{Store: &lake.S3Store{Client: s3c, Bucket: curated, Prefix: "logs", Staging: t.TempDir()}, Source: "auto"},
+		S3:         blockingS3{S3API: s3c, until: e.queue.extended},
+		Ingester:   &lake.Ingester{Store: &lake.S3Store{Client: s3c, Bucket: curated, Prefix: "logs", Staging: t.TempDir()}, Source: "auto"},
 		UntilEmpty: true, Visibility: 40 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := w.Run(t.Context()); err != nil {
 		t.Fatal(err)

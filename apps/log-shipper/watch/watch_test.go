@@ -74,7 +74,9 @@ func (e *env) upload(key string, o gen.Options) int64 {
 	return int64(b.Len())
 }
 
-func notification(event, key string, size int64) string { return notificationIn("raw", event, key, size) }
+func notification(event, key string, size int64) string {
+	return notificationIn("raw", event, key, size)
+}
 
 func notificationIn(bucket, event, key string, size int64) string {
 	rec := map[string]any{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "ap-northeast-2", "eventName": event,
