@@ -95,6 +95,10 @@ var actions = map[string]string{
 	"S3.HeadObject": "s3:GetObject", "S3.CreateMultipartUpload": "s3:PutObject", "S3.UploadPart": "s3:PutObject",
 	"S3.CompleteMultipartUpload": "s3:PutObject", "S3.ListParts": "s3:ListMultipartUploadParts",
 	"Bedrock Runtime.Converse": "bedrock:InvokeModel", "Bedrock Runtime.ConverseStream": "bedrock:InvokeModelWithResponseStream",
+	// SQS has no batch permissions: the single-message action covers its
+	// batch (SQS developer guide, "Amazon SQS batch actions").
+	"SQS.DeleteMessageBatch": "sqs:DeleteMessage", "SQS.ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+	"SQS.SendMessageBatch": "sqs:SendMessage",
 }
 
 // Of is the Call of one operation with its input.

@@ -73,11 +73,13 @@ func TestOf(t *testing.T) {
 		input                    any
 		wantAction, wantResource string
 	}{
-		"Converse":   {"Converse needs InvokeModel on the model", "Bedrock Runtime", "ConverseStream", "ap-northeast-1", &bedrockruntime.ConverseStreamInput{ModelId: aws.String("anthropic.claude-3-haiku-20240307-v1:0")}, "bedrock:InvokeModelWithResponseStream", "arn:aws:bedrock:ap-northeast-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"},
-		"Profile":    {"an inference profile ARN is kept", "Bedrock Runtime", "Converse", "ap-northeast-1", &bedrockruntime.ConverseInput{ModelId: aws.String("arn:aws:bedrock:ap-northeast-1:1:inference-profile/apac.x")}, "bedrock:InvokeModel", "arn:aws:bedrock:ap-northeast-1:1:inference-profile/apac.x"},
-		"HeadObject": {"HeadObject is authorised as GetObject", "S3", "HeadObject", "r", &s3.HeadObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}, "s3:GetObject", "arn:aws:s3:::b/k"},
-		"SQS":        {"a queue URL names the queue, the account is the role's", "SQS", "ReceiveMessage", "ap-northeast-2", &sqs.ReceiveMessageInput{QueueUrl: aws.String("https://sqs.ap-northeast-2.amazonaws.com/123456789012/q.fifo")}, "sqs:ReceiveMessage", "arn:aws:sqs:ap-northeast-2:ACCOUNT:q.fifo"},
-		"NoInput":    {"an input naming nothing is *", "Athena", "GetQueryExecution", "r", struct{}{}, "athena:GetQueryExecution", "*"},
+		"Converse":    {"Converse needs InvokeModel on the model", "Bedrock Runtime", "ConverseStream", "ap-northeast-1", &bedrockruntime.ConverseStreamInput{ModelId: aws.String("anthropic.claude-3-haiku-20240307-v1:0")}, "bedrock:InvokeModelWithResponseStream", "arn:aws:bedrock:ap-northeast-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"},
+		"Profile":     {"an inference profile ARN is kept", "Bedrock Runtime", "Converse", "ap-northeast-1", &bedrockruntime.ConverseInput{ModelId: aws.String("arn:aws:bedrock:ap-northeast-1:1:inference-profile/apac.x")}, "bedrock:InvokeModel", "arn:aws:bedrock:ap-northeast-1:1:inference-profile/apac.x"},
+		"HeadObject":  {"HeadObject is authorised as GetObject", "S3", "HeadObject", "r", &s3.HeadObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}, "s3:GetObject", "arn:aws:s3:::b/k"},
+		"SQS":         {"a queue URL names the queue, the account is the role's", "SQS", "ReceiveMessage", "ap-northeast-2", &sqs.ReceiveMessageInput{QueueUrl: aws.String("https://sqs.ap-northeast-2.amazonaws.com/123456789012/q.fifo")}, "sqs:ReceiveMessage", "arn:aws:sqs:ap-northeast-2:ACCOUNT:q.fifo"},
+		"SQSBatch":    {"a batch is authorised as its single-message action", "SQS", "DeleteMessageBatch", "ap-northeast-2", &sqs.DeleteMessageBatchInput{QueueUrl: aws.String("https://sqs.ap-northeast-2.amazonaws.com/123456789012/q")}, "sqs:DeleteMessage", "arn:aws:sqs:ap-northeast-2:ACCOUNT:q"},
+		"SQSVisBatch": {"a visibility batch is ChangeMessageVisibility", "SQS", "ChangeMessageVisibilityBatch", "ap-northeast-2", &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String("https://sqs.ap-northeast-2.amazonaws.com/123456789012/q")}, "sqs:ChangeMessageVisibility", "arn:aws:sqs:ap-northeast-2:ACCOUNT:q"},
+		"NoInput":     {"an input naming nothing is *", "Athena", "GetQueryExecution", "r", struct{}{}, "athena:GetQueryExecution", "*"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

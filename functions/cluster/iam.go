@@ -199,10 +199,11 @@ func (b *builder) workloadList() []workload {
 	return append(out, workload{name: "log-shipper", namespace: "lake", serviceAccount: "log-shipper", statements: logShipper(w, b.region, b.spec.AccountID)})
 }
 
-// logShipper is what apps/log-shipper calls (its recorded contract,
-// apps/log-shipper/aws-actions.json): reads the raw and ALB zones, writes
-// Parquet to the curated zone, queries through Athena, which reads the Glue
-// tables and writes results under the curated bucket.
+// logShipper is what apps/log-shipper calls (its recorded contracts,
+// contracts/log-shipper/*.json): reads the raw and ALB zones, writes
+// Parquet to the curated zone, consumes the ingest queue (watch), queries
+// through Athena, which reads the Glue tables and writes results under the
+// curated bucket.
 func logShipper(w Workloads, region, acct string) []statement {
 	var out []statement
 	if r := w.LakeBucketARN; r != "" {
@@ -216,9 +217,24 @@ func logShipper(w Workloads, region, acct string) []statement {
 			Action:   []string{"s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
 			Resource: []string{c, c + "/*"}})
 	}
+	if q := w.IngestQueueARN; q != "" {
+		// watch: receive, keep hidden while ingesting, delete when committed
+		// (the batch calls are authorised as these; contracts/log-shipper/watch.json).
+		out = append(out, statement{Sid: "ConsumeIngestQueue", Effect: "Allow",
+			Action: []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"}, Resource: []string{q}})
+	}
 	if k := w.LakeKeyARN; k != "" {
-		// The lake's buckets are SSE-KMS: reading and writing objects uses the key.
+		// The lake's buckets and its ingest queue are SSE-KMS with this key:
+		// reading and writing objects, and receiving from the queue, use it.
 		out = append(out, statement{Sid: "UseLakeKey", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: []string{k}})
+	} else if w.IngestQueueARN != "" || w.LakeBucketARN != "" || w.CuratedBucketARN != "" {
+		// An environment's settings cannot know the lake key's id before it
+		// exists: the role may use the account's keys in the cluster's
+		// region only when S3 or SQS asks on its behalf, so it reaches no
+		// key but those of the objects and the queue it may already read.
+		out = append(out, statement{Sid: "UseLakeKeyViaS3AndSQS", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:GenerateDataKey"},
+			Resource:  []string{"arn:aws:kms:" + region + ":" + acct + ":key/*"},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": []string{"s3." + region + ".amazonaws.com", "sqs." + region + ".amazonaws.com"}}}})
 	}
 	if w.AthenaWorkgroup != "" {
 		out = append(out, statement{Sid: "QueryLake", Effect: "Allow",

@@ -60,6 +60,9 @@ type Workloads struct {
 	AthenaWorkgroup  string `json:"athenaWorkgroupArn"`
 	ALBBucketARN     string `json:"albBucketArn"`
 	GlueDatabase     string `json:"glueDatabase"`
+	// IngestQueueARN is the lake's ingest queue (DataLake <name>-ingest),
+	// which log-shipper watch consumes.
+	IngestQueueARN string `json:"ingestQueueArn"`
 }
 
 var (

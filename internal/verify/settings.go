@@ -70,6 +70,7 @@ func (c *Checker) checkSettings(r *Report, e *environment) {
 				"lakeWafFirehoseArn":     fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/aws-waf-logs-%s", s["region"], s["accountId"], name),
 				"lakeAthenaWorkgroupArn": fmt.Sprintf("arn:aws:athena:%s:%s:workgroup/%s", s["region"], s["accountId"], name),
 				"lakeIngestQueueUrl":     fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s-ingest", s["region"], s["accountId"], name),
+				"lakeIngestQueueArn":     fmt.Sprintf("arn:aws:sqs:%s:%s:%s-ingest", s["region"], s["accountId"], name),
 			}
 			for _, k := range sortedKeys(want) {
 				if got, ok := s[k]; ok && got != want[k] {

@@ -17,7 +17,6 @@ package ctdigest
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -29,6 +28,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Digest is one digest file.

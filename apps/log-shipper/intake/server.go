@@ -2,7 +2,6 @@ package intake
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/unsilo/unsilo/apps/log-shipper/delta"
 	"github.com/unsilo/unsilo/apps/log-shipper/lake"
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"

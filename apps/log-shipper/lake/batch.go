@@ -1,7 +1,6 @@
 package lake
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -11,10 +10,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/parquet-go/parquet-go/compress/zstd"
-
 	"github.com/unsilo/unsilo/apps/log-shipper/delta"
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
+	"github.com/unsilo/unsilo/apps/log-shipper/pqwrite"
 	"github.com/unsilo/unsilo/contracts/lake/schema"
 )
 
@@ -31,23 +29,26 @@ type Batch struct {
 	acctCol, regionCol    int
 	keyAccount, keyRegion string
 	parts                 map[string]*partFile
-	records               int64
-	bad                   []parse.Bad
-	skips                 map[string]int
-	codec                 *zstd.Codec
+	// the partition of the previous record: consecutive records mostly
+	// share one, so its key is not rebuilt for each
+	last                 *partFile
+	lastHour             int64
+	lastAcct, lastRegion string
+	records              int64
+	bad                  []parse.Bad
+	skips                map[string]int
 }
 
 type partFile struct {
 	pv map[string]string
 	f  *os.File
-	bw *bufio.Writer
-	rw *rowWriter
+	rw *pqwrite.Writer
 }
 
 // NewBatch starts a batch of one input for a table (nil when the source is
 // unknown: only quarantine entries can be added).
 func NewBatch(store Store, table *delta.Table, source, input string) *Batch {
-	b := &Batch{store: store, table: table, source: source, input: input, parts: map[string]*partFile{}, skips: map[string]int{}, codec: newCodec(),
+	b := &Batch{store: store, table: table, source: source, input: input, parts: map[string]*partFile{}, skips: map[string]int{},
 		objCol: -1, acctCol: -1, regionCol: -1}
 	b.keyAccount, b.keyRegion = schema.FromKey(input)
 	if table != nil {
@@ -117,26 +118,38 @@ func partitionKey(account, region string, t time.Time) (key string, pv map[strin
 // Record implements parse.Emitter.
 func (s *Batch) Record(r schema.Record) error {
 	account, region := s.place(r)
-	key, pv := partitionKey(account, region, r.Time)
-	p, ok := s.parts[key]
-	if !ok {
-		f, err := os.CreateTemp(s.store.TempDir(), "part-*.parquet.tmp")
-		if err != nil {
-			return fmt.Errorf("create staging file: %w", err)
+	hour := floorDiv(r.Time.Unix(), 3600)
+	p := s.last
+	if p == nil || hour != s.lastHour || account != s.lastAcct || region != s.lastRegion {
+		key, pv := partitionKey(account, region, r.Time)
+		var ok bool
+		if p, ok = s.parts[key]; !ok {
+			f, err := os.CreateTemp(s.store.TempDir(), "part-*.parquet.tmp")
+			if err != nil {
+				return fmt.Errorf("create staging file: %w", err)
+			}
+			rw, err := newWriter(f, s.table.Source)
+			if err != nil {
+				_ = f.Close()
+				os.Remove(f.Name())
+				return err
+			}
+			p = &partFile{pv: pv, f: f, rw: rw}
+			s.parts[key] = p
 		}
-		bw := bufio.NewWriterSize(f, 256<<10)
-		rw, err := newRowWriter(bw, s.table.Source, s.codec)
-		if err != nil {
-			_ = f.Close()
-			os.Remove(f.Name())
-			return err
-		}
-		p = &partFile{pv: pv, f: f, bw: bw, rw: rw}
-		s.parts[key] = p
+		s.last, s.lastHour, s.lastAcct, s.lastRegion = p, hour, account, region
 	}
 	s.records++
 	r.Values[s.objCol] = schema.S(s.input)
-	return p.rw.write(r)
+	return p.rw.Write(r.Values)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }
 
 // Bad implements parse.Emitter.
@@ -159,6 +172,7 @@ func (s *Batch) Skips() map[string]int { return s.skips }
 
 // Discard removes staged files (safe after Commit).
 func (s *Batch) Discard() {
+	s.last = nil
 	for k, p := range s.parts {
 		_ = p.f.Close() // discarded: only the removal matters
 		os.Remove(p.f.Name())

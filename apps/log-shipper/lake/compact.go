@@ -1,7 +1,6 @@
 package lake
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -169,23 +168,18 @@ func writeData(ctx context.Context, st Store, tbl *delta.Table, rel string, pv m
 		return nil, fmt.Errorf("create staging file: %w", err)
 	}
 	defer os.Remove(f.Name())
-	bw := bufio.NewWriterSize(f, 256<<10)
-	rw, err := newRowWriter(bw, tbl.Source, newCodec())
+	rw, err := newWriter(f, tbl.Source)
 	if err != nil {
 		_ = f.Close()
 		return nil, err
 	}
 	for _, r := range recs {
-		if err := rw.write(r); err != nil {
+		if err := rw.Write(r.Values); err != nil {
 			_ = f.Close()
 			return nil, err
 		}
 	}
-	if err := rw.close(); err != nil {
-		_ = f.Close()
-		return nil, err
-	}
-	if err := bw.Flush(); err != nil {
+	if err := rw.Close(); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("write staging file: %w", err)
 	}

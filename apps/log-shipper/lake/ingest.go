@@ -3,7 +3,6 @@ package lake
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,11 +12,13 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/unsilo/unsilo/apps/log-shipper/delta"
 	"github.com/unsilo/unsilo/apps/log-shipper/parse"
 	"github.com/unsilo/unsilo/contracts/lake/schema"
@@ -332,9 +333,8 @@ func (in *Ingester) Stage(ctx context.Context, input Input) (*FileReport, *Stage
 			d.SetMaxDocument(in.MaxDocumentBytes)
 		}
 		sink = NewBatch(in.Store, in.Table(p.Source()), source, input.Name)
-		pp := newPipe(ctx, sink)
-		perr := p.Parse(ctx, body, input.Name, pp)
-		if werr := pp.close(); werr != nil {
+		perr, werr := parseInto(ctx, p, body, input.Name, sink)
+		if werr != nil {
 			return nil, nil, werr
 		}
 		var re *parse.ReadError
@@ -371,6 +371,20 @@ func (in *Ingester) Stage(ctx context.Context, input Input) (*FileReport, *Stage
 		return fr, nil, nil
 	}
 	return fr, st, nil
+}
+
+// parseInto parses r into the batch: through a pipe, so that parsing and
+// encoding overlap, when more than one core is allowed; directly on one,
+// where the hand-off would only add goroutine switches. perr is the
+// parser's error (a batch's error aborts the parser and comes back as
+// perr when there is no pipe), werr the pipe's writer's.
+func parseInto(ctx context.Context, p parse.Parser, r io.Reader, name string, b *Batch) (perr, werr error) {
+	if runtime.GOMAXPROCS(0) == 1 {
+		return p.Parse(ctx, r, name, b), nil
+	}
+	pp := newPipe(ctx, b)
+	perr = p.Parse(ctx, r, name, pp)
+	return perr, pp.close()
 }
 
 func (in *Ingester) sourceOrUnknown() string { return in.sourceOr("") }

@@ -37,6 +37,7 @@ func (st *Staged) Table() *delta.Table { return st.table }
 // version replaces it; put before the commit so a crash in between loses
 // nothing).
 func (s *Batch) Stage(ctx context.Context, version string) (*Staged, error) {
+	s.last = nil
 	st := &Staged{store: s.store, table: s.table, input: s.input, version: version, bad: len(s.bad), records: s.records}
 	iid := InputID(s.input)
 	keys := make([]string, 0, len(s.parts))
@@ -46,10 +47,7 @@ func (s *Batch) Stage(ctx context.Context, version string) (*Staged, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		p := s.parts[k]
-		if err := p.rw.close(); err != nil {
-			return nil, err
-		}
-		if err := p.bw.Flush(); err != nil {
+		if err := p.rw.Close(); err != nil {
 			return nil, fmt.Errorf("write staging file: %w", err)
 		}
 		if err := p.f.Sync(); err != nil {
@@ -69,7 +67,7 @@ func (s *Batch) Stage(ctx context.Context, version string) (*Staged, error) {
 		delete(s.parts, k)
 		st.Objects = append(st.Objects, s.table.Root+rel)
 		st.adds = append(st.adds, &delta.Add{Path: rel, PartitionValues: p.pv,
-			Size: fi.Size(), DataChange: true, Stats: delta.Stats(p.rw.rows),
+			Size: fi.Size(), DataChange: true, Stats: delta.Stats(p.rw.Rows()),
 			Tags: map[string]string{TagInput: s.input, TagVersion: version}})
 	}
 	st.qkey = "quarantine/source=" + s.source + "/" + iid + ".jsonl"

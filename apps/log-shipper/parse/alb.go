@@ -25,6 +25,7 @@ var albTypes = map[string]bool{"http": true, "https": true, "h2": true, "grpcs":
 type ALB struct {
 	src *schema.Source
 	col albCols
+	rec schema.Record // reused by Parse: emitters copy what they keep
 }
 
 type albCols struct {
@@ -58,10 +59,12 @@ func (p *ALB) Source() *schema.Source { return p.src }
 // Parse implements Parser.
 func (p *ALB) Parse(ctx context.Context, r io.Reader, file string, out Emitter) error {
 	var fields []string
+	p.rec = p.src.NewRecord()
 	return runLines(ctx, r, file, out, func(line []byte, _ int) (schema.Record, bool, error) {
-		rec, f, err := p.ParseLine(string(line), fields)
+		clear(p.rec.Values)
+		f, err := p.parseLine(string(line), fields, &p.rec)
 		fields = f
-		return rec, true, err
+		return p.rec, true, err
 	})
 }
 
@@ -111,7 +114,7 @@ func splitQuoted(s string, dst []string) ([]string, error) {
 			j++
 		}
 		v := s[start:j]
-		if escaped || strings.Contains(v, `\\`) {
+		if escaped || (strings.IndexByte(v, '\\') >= 0 && strings.Contains(v, `\\`)) {
 			v = strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(v)
 		}
 		dst = append(dst, v)
@@ -132,18 +135,27 @@ func isEscapedBackslash(s string, start, pos int) bool {
 
 // ParseLine parses one ALB log line; fields is scratch space returned for reuse.
 func (p *ALB) ParseLine(line string, fields []string) (schema.Record, []string, error) {
-	f, err := splitQuoted(line, fields)
+	rec := p.src.NewRecord()
+	f, err := p.parseLine(line, fields, &rec)
 	if err != nil {
 		return schema.Record{}, f, err
 	}
+	return rec, f, nil
+}
+
+// parseLine fills rec (all null) from one line.
+func (p *ALB) parseLine(line string, fields []string, rec *schema.Record) ([]string, error) {
+	f, err := splitQuoted(line, fields)
+	if err != nil {
+		return f, err
+	}
 	if len(f) < albMinFields {
-		return schema.Record{}, f, fmt.Errorf("alb: %d fields, want at least %d", len(f), albMinFields)
+		return f, fmt.Errorf("alb: %d fields, want at least %d", len(f), albMinFields)
 	}
 	if !albTypes[f[0]] {
-		return schema.Record{}, f, fmt.Errorf("alb: unknown request type %q", clip(f[0]))
+		return f, fmt.Errorf("alb: unknown request type %q", clip(f[0]))
 	}
 	c := &p.col
-	rec := p.src.NewRecord()
 	v := rec.Values
 	var errs []error
 	set := func(i int, val schema.Value, err error) {
@@ -207,9 +219,9 @@ func (p *ALB) ParseLine(line string, fields []string) (schema.Record, []string, 
 		v[c.extra] = schema.S(strings.Join(f[albKnownFields:], " "))
 	}
 	if len(errs) > 0 {
-		return schema.Record{}, f, fmt.Errorf("alb: %s", joinErrs(errs))
+		return f, fmt.Errorf("alb: %s", joinErrs(errs))
 	}
-	return rec, f, nil
+	return f, nil
 }
 
 // splitRequest splits "VERB URL PROTO" at the first and last space.

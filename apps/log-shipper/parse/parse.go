@@ -30,6 +30,9 @@ type Bad struct {
 }
 
 // Emitter receives the outcome of parsing. An error from it aborts parsing.
+// A record's Values are lent for the call: a parser may reuse them for its
+// next record, so an emitter that keeps a record keeps a copy
+// (schema.Record.Clone).
 type Emitter interface {
 	Record(schema.Record) error
 	Bad(Bad) error
@@ -107,7 +110,7 @@ type Collect struct {
 	Skips   map[string]int
 }
 
-func (c *Collect) Record(r schema.Record) error { c.Records = append(c.Records, r); return nil }
+func (c *Collect) Record(r schema.Record) error { c.Records = append(c.Records, r.Clone()); return nil }
 func (c *Collect) Bad(b Bad) error              { c.Bads = append(c.Bads, b); return nil }
 
 // Skipped implements Skipper.
@@ -153,6 +156,12 @@ func (lr *lineReader) next() (line []byte, ok bool, err error) {
 	lr.tooLong = false
 	for {
 		frag, err := lr.br.ReadSlice('\n')
+		if err == nil && len(lr.buf) == 0 {
+			// A whole line in the reader's buffer: no copy (valid until the
+			// next read, like the returned slice always is).
+			lr.n++
+			return trimEOL(frag), true, nil
+		}
 		if len(lr.buf)+len(frag) <= MaxLine {
 			lr.buf = append(lr.buf, frag...)
 		} else {

@@ -75,9 +75,13 @@ func (e *env) upload(key string, o gen.Options) int64 {
 }
 
 func notification(event, key string, size int64) string {
+	return notificationIn("raw", event, key, size)
+}
+
+func notificationIn(bucket, event, key string, size int64) string {
 	rec := map[string]any{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "ap-northeast-2", "eventName": event,
 		"eventTime": time.Now().UTC().Format(time.RFC3339Nano),
-		"s3": map[string]any{"bucket": map[string]any{"name": "raw", "arn": "arn:aws:s3:::raw"},
+		"s3": map[string]any{"bucket": map[string]any{"name": bucket, "arn": "arn:aws:s3:::" + bucket},
 			"object": map[string]any{"key": url.QueryEscape(key), "size": size, "sequencer": "0055AED6DCD90281E5"}}}
 	b, _ := json.Marshal(map[string]any{"Records": []any{rec}})
 	return string(b)

@@ -231,3 +231,8 @@ type Record struct {
 	Time   time.Time // event time: decides the partition
 	Values []Value
 }
+
+// Clone returns a copy of r that shares no Values with it.
+func (r Record) Clone() Record {
+	return Record{Time: r.Time, Values: append([]Value(nil), r.Values...)}
+}
