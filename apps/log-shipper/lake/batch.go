@@ -140,7 +140,7 @@ func (s *Batch) Record(r schema.Record) error {
 		s.last, s.lastHour, s.lastAcct, s.lastRegion = p, hour, account, region
 	}
 	s.records++
-	r.Values[s.objCol] = schema.S(s.input)
+	r.Values[s.objCol] = schema.StringOf(s.input)
 	return p.rw.Write(r.Values)
 }
 

@@ -124,7 +124,7 @@ func TestIngestRoundTripAndDeterminism(t *testing.T) {
 	// The writer adds the provenance column; everything else is as parsed.
 	obj := src.MustIndex(schema.SourceObject)
 	for i := range got {
-		if got[i].Values[obj] != schema.S(filepath.Join(in, "alb.log.gz")) {
+		if got[i].Values[obj] != schema.StringOf(filepath.Join(in, "alb.log.gz")) {
 			t.Fatalf("record %d source_object %+v", i, got[i].Values[obj])
 		}
 		want.Records[i].Values[obj] = got[i].Values[obj]

@@ -54,17 +54,17 @@ func ReadFile(r io.ReaderAt, size int64, s *schema.Source) ([]schema.Record, err
 				}
 				switch c.Kind {
 				case schema.String:
-					rec.Values[i] = schema.S(string(pv.ByteArray()))
+					rec.Values[i] = schema.StringOf(string(pv.ByteArray()))
 				case schema.Int:
-					rec.Values[i] = schema.I(int64(pv.Int32()))
+					rec.Values[i] = schema.IntOf(int64(pv.Int32()))
 				case schema.BigInt:
-					rec.Values[i] = schema.BI(pv.Int64())
+					rec.Values[i] = schema.BigIntOf(pv.Int64())
 				case schema.Timestamp:
 					rec.Values[i] = schema.Value{Kind: schema.Timestamp, Int: pv.Int64()}
 				case schema.Double:
-					rec.Values[i] = schema.F(pv.Double())
+					rec.Values[i] = schema.DoubleOf(pv.Double())
 				case schema.Bool:
-					rec.Values[i] = schema.B(pv.Boolean())
+					rec.Values[i] = schema.BoolOf(pv.Boolean())
 				}
 			}
 			rec.Time = rec.Values[s.TimeIndex()].Time()

@@ -165,7 +165,7 @@ func (p *ALB) parseLine(line string, fields []string, rec *schema.Record) ([]str
 		}
 		v[i] = val
 	}
-	v[c.typ] = schema.S(f[0])
+	v[c.typ] = schema.StringOf(f[0])
 	tv, t, err := ts("time", f[1])
 	if err == nil && tv.Null() {
 		err = errors.New("time: missing")
@@ -216,7 +216,7 @@ func (p *ALB) parseLine(line string, fields []string, rec *schema.Record) ([]str
 		}
 	}
 	if len(f) > albKnownFields {
-		v[c.extra] = schema.S(strings.Join(f[albKnownFields:], " "))
+		v[c.extra] = schema.StringOf(strings.Join(f[albKnownFields:], " "))
 	}
 	if len(errs) > 0 {
 		return f, fmt.Errorf("alb: %s", joinErrs(errs))

@@ -135,10 +135,10 @@ func (p *CloudFront) Parse(ctx context.Context, r io.Reader, file string, out Em
 			return schema.Record{}, false, fmt.Errorf("cloudfront: invalid date/time %q %q", clip(date), clip(clock))
 		}
 		rec.Time = t.UTC()
-		rec.Values[p.src.TimeIndex()] = schema.T(rec.Time)
+		rec.Values[p.src.TimeIndex()] = schema.TimeOf(rec.Time)
 		if extra != nil {
 			b, _ := json.Marshal(extra)
-			rec.Values[extraCol] = schema.S(string(b))
+			rec.Values[extraCol] = schema.StringOf(string(b))
 		}
 		return rec, true, nil
 	})

@@ -132,7 +132,7 @@ func (p *CloudTrail) ParseEvent(b []byte) (schema.Record, error) {
 		return schema.Record{}, fmt.Errorf("cloudtrail: eventTime: %v", err)
 	}
 	rec.Time = t
-	set("time", schema.T(t))
+	set("time", schema.TimeOf(t))
 	for col, key := range map[string]string{
 		"event_version": "eventVersion", "event_source": "eventSource", "event_name": "eventName",
 		"event_type": "eventType", "event_category": "eventCategory", "aws_region": "awsRegion",

@@ -81,7 +81,7 @@ func (p *Container) ParseObject(b []byte) (schema.Record, error) {
 	if !found {
 		return schema.Record{}, fmt.Errorf("container: no time key (date, time, @timestamp or timestamp)")
 	}
-	set("time", schema.T(rec.Time))
+	set("time", schema.TimeOf(rec.Time))
 	msg := o.str("log")
 	if msg.Null() {
 		msg = o.str("message")
@@ -96,7 +96,7 @@ func (p *Container) ParseObject(b []byte) (schema.Record, error) {
 		level = levelOf(msg.Str)
 	}
 	if !level.Null() {
-		level = schema.S(normalizeLevel(level.Str))
+		level = schema.StringOf(normalizeLevel(level.Str))
 	}
 	set("level", level)
 	if k := o.sub("kubernetes"); k != nil {
@@ -140,10 +140,10 @@ func levelOf(line string) schema.Value {
 		}
 	}
 	if m := levelKV.FindStringSubmatch(t); m != nil {
-		return schema.S(m[2])
+		return schema.StringOf(m[2])
 	}
 	if m := levelWord.FindStringSubmatch(t); m != nil {
-		return schema.S(m[1])
+		return schema.StringOf(m[1])
 	}
 	return schema.Value{}
 }

@@ -18,7 +18,7 @@ func str(s string) schema.Value {
 	if isNull(s) {
 		return schema.Value{}
 	}
-	return schema.S(s)
+	return schema.StringOf(s)
 }
 
 func intField(name, s string, bits int, kind schema.Kind) (schema.Value, error) {
@@ -43,7 +43,7 @@ func f64(name, s string) (schema.Value, error) {
 	if err != nil {
 		return schema.Value{}, fmt.Errorf("%s: invalid number %q", name, clip(s))
 	}
-	return schema.F(f), nil
+	return schema.DoubleOf(f), nil
 }
 
 func ts(name, s string) (schema.Value, time.Time, error) {
@@ -52,14 +52,14 @@ func ts(name, s string) (schema.Value, time.Time, error) {
 	}
 	t, ok := parseUTC(s)
 	if ok {
-		return schema.T(t), t, nil
+		return schema.TimeOf(t), t, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return schema.Value{}, time.Time{}, fmt.Errorf("%s: invalid timestamp %q", name, clip(s))
 	}
 	t = t.UTC()
-	return schema.T(t), t, nil
+	return schema.TimeOf(t), t, nil
 }
 
 // parseUTC parses the form AWS writes, YYYY-MM-DDTHH:MM:SS[.fraction]Z,
@@ -169,7 +169,7 @@ func hostPort(name, s string) (ip, port schema.Value, err error) {
 	if perr != nil {
 		return ip, port, fmt.Errorf("%s: invalid port %q", name, clip(p))
 	}
-	return schema.S(h), schema.I(int64(n)), nil
+	return schema.StringOf(h), schema.IntOf(int64(n)), nil
 }
 
 // isIPv4 reports whether s is a dotted-quad IPv4 address as

@@ -216,10 +216,10 @@ func rawString(raw json.RawMessage) schema.Value {
 	if raw[0] == '"' {
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
-			return schema.S(s)
+			return schema.StringOf(s)
 		}
 	}
-	return schema.S(string(raw))
+	return schema.StringOf(string(raw))
 }
 
 // json returns the compact JSON text of a field, or null when absent/null.
@@ -234,9 +234,9 @@ func (o object) json(key string) schema.Value {
 	}
 	var buf bytes.Buffer
 	if json.Compact(&buf, raw) != nil {
-		return schema.S(string(raw))
+		return schema.StringOf(string(raw))
 	}
-	return schema.S(buf.String())
+	return schema.StringOf(buf.String())
 }
 
 // num returns an integer field of the given kind; strings holding integers
@@ -272,9 +272,9 @@ func (o object) boolean(key string) (schema.Value, error) {
 	}
 	switch strings.Trim(string(raw), `"`) {
 	case "true":
-		return schema.B(true), nil
+		return schema.BoolOf(true), nil
 	case "false":
-		return schema.B(false), nil
+		return schema.BoolOf(false), nil
 	}
 	return schema.Value{}, fmt.Errorf("%s: invalid boolean %s", key, clip(string(raw)))
 }
@@ -317,7 +317,7 @@ func (o object) extra(known map[string]bool) schema.Value {
 		}
 	}
 	b.WriteByte('}')
-	return schema.S(b.String())
+	return schema.StringOf(b.String())
 }
 
 // parseTimeValue parses a JSON time: RFC 3339 text, or epoch seconds /

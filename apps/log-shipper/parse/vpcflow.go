@@ -147,7 +147,7 @@ func (p *VPCFlow) Parse(ctx context.Context, r io.Reader, file string, out Emitt
 		}
 		if extra != nil {
 			b, _ := json.Marshal(extra) // map keys are sorted: deterministic
-			rec.Values[extraCol] = schema.S(string(b))
+			rec.Values[extraCol] = schema.StringOf(string(b))
 		}
 		switch {
 		case !rec.Values[startCol].Null():
@@ -159,7 +159,7 @@ func (p *VPCFlow) Parse(ctx context.Context, r io.Reader, file string, out Emitt
 		default:
 			return schema.Record{}, false, fmt.Errorf("vpcflow: no start or end time (format without start/end and no time in the file name)")
 		}
-		rec.Values[p.src.TimeIndex()] = schema.T(rec.Time)
+		rec.Values[p.src.TimeIndex()] = schema.TimeOf(rec.Time)
 		return rec, true, nil
 	})
 }

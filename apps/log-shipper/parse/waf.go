@@ -48,7 +48,7 @@ func (p *WAF) ParseObject(b []byte) (schema.Record, error) {
 		return schema.Record{}, fmt.Errorf("waf: timestamp missing or invalid")
 	}
 	rec.Time = time.UnixMilli(tsv.Int).UTC()
-	set("time", schema.T(rec.Time))
+	set("time", schema.TimeOf(rec.Time))
 	set("timestamp", tsv)
 	fv, err := o.num("formatVersion", schema.Int)
 	if err != nil {
@@ -83,9 +83,9 @@ func (p *WAF) ParseObject(b []byte) (schema.Record, error) {
 			for _, h := range headers {
 				switch strings.ToLower(h.Name) {
 				case "host":
-					set("host", schema.S(h.Value))
+					set("host", schema.StringOf(h.Value))
 				case "user-agent":
-					set("user_agent", schema.S(h.Value))
+					set("user_agent", schema.StringOf(h.Value))
 				}
 			}
 		}
@@ -96,7 +96,7 @@ func (p *WAF) ParseObject(b []byte) (schema.Record, error) {
 		for i, l := range labels {
 			names[i] = l.Name
 		}
-		set("labels", schema.S(strings.Join(names, ",")))
+		set("labels", schema.StringOf(strings.Join(names, ",")))
 	}
 	var groups []struct {
 		TerminatingRule *struct {
@@ -106,7 +106,7 @@ func (p *WAF) ParseObject(b []byte) (schema.Record, error) {
 	if json.Unmarshal(o["ruleGroupList"], &groups) == nil {
 		for _, g := range groups {
 			if g.TerminatingRule != nil && g.TerminatingRule.RuleID != "" {
-				set("rule_group_terminating_rule_id", schema.S(g.TerminatingRule.RuleID))
+				set("rule_group_terminating_rule_id", schema.StringOf(g.TerminatingRule.RuleID))
 				break
 			}
 		}

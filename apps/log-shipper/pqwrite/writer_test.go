@@ -30,16 +30,16 @@ func rows(n int, seed uint64) [][]schema.Value {
 	out := make([][]schema.Value, n)
 	for k := range out {
 		v := make([]schema.Value, len(testSource.Columns))
-		v[0] = schema.S(fmt.Sprintf("id-%016x-%d", r.Uint64(), k))
-		v[1] = schema.S([]string{"GET", "POST", "", "é-ü", strings.Repeat("long", 30)}[r.IntN(5)])
+		v[0] = schema.StringOf(fmt.Sprintf("id-%016x-%d", r.Uint64(), k))
+		v[1] = schema.StringOf([]string{"GET", "POST", "", "é-ü", strings.Repeat("long", 30)}[r.IntN(5)])
 		if k%50 < 20 {
-			v[1] = schema.S("run")
+			v[1] = schema.StringOf("run")
 		}
-		v[2] = schema.I(int64(int32(r.Uint32())))
-		v[3] = schema.BI(int64(r.Uint64()))
+		v[2] = schema.IntOf(int64(int32(r.Uint32())))
+		v[3] = schema.BigIntOf(int64(r.Uint64()))
 		v[4] = schema.Value{Kind: schema.Timestamp, Int: 1_764_000_000_000_000 + int64(k)*1000 + r.Int64N(999)}
-		v[5] = schema.F([]float64{0.001, -1, math.NaN(), math.Copysign(0, -1), r.Float64()}[r.IntN(5)])
-		v[6] = schema.B(r.IntN(2) == 0)
+		v[5] = schema.DoubleOf([]float64{0.001, -1, math.NaN(), math.Copysign(0, -1), r.Float64()}[r.IntN(5)])
+		v[6] = schema.BoolOf(r.IntN(2) == 0)
 		for c := range len(v) - 1 {
 			if r.IntN(7) == 0 {
 				v[c] = schema.Value{}
@@ -98,17 +98,17 @@ func read(t testing.TB, b []byte) [][]schema.Value {
 				}
 				switch c.Kind {
 				case schema.String:
-					v[i] = schema.S(string(pv.ByteArray()))
+					v[i] = schema.StringOf(string(pv.ByteArray()))
 				case schema.Int:
-					v[i] = schema.I(int64(pv.Int32()))
+					v[i] = schema.IntOf(int64(pv.Int32()))
 				case schema.BigInt:
-					v[i] = schema.BI(pv.Int64())
+					v[i] = schema.BigIntOf(pv.Int64())
 				case schema.Timestamp:
 					v[i] = schema.Value{Kind: schema.Timestamp, Int: pv.Int64()}
 				case schema.Double:
-					v[i] = schema.F(pv.Double())
+					v[i] = schema.DoubleOf(pv.Double())
 				case schema.Bool:
-					v[i] = schema.B(pv.Boolean())
+					v[i] = schema.BoolOf(pv.Boolean())
 				}
 			}
 			out = append(out, v)
@@ -228,7 +228,7 @@ func TestRejects(t *testing.T) {
 	}
 	w, _ = New(io.Discard, testSource, Options{})
 	bad := make([]schema.Value, len(testSource.Columns))
-	bad[2] = schema.S("not an int")
+	bad[2] = schema.StringOf("not an int")
 	if err := w.Write(bad); err == nil || !strings.Contains(err.Error(), "parquet t.i: value of kind") {
 		t.Errorf("string in an int column: %v", err)
 	}
@@ -253,17 +253,17 @@ func FuzzRoundTrip(f *testing.F) {
 				switch col.Kind {
 				case schema.String:
 					a := r.IntN(len(data) + 1)
-					v[c] = schema.S(string(data[a:min(len(data), a+r.IntN(100))]))
+					v[c] = schema.StringOf(string(data[a:min(len(data), a+r.IntN(100))]))
 				case schema.Int:
-					v[c] = schema.I(int64(int32(r.Uint32())))
+					v[c] = schema.IntOf(int64(int32(r.Uint32())))
 				case schema.BigInt:
-					v[c] = schema.BI(int64(r.Uint64()))
+					v[c] = schema.BigIntOf(int64(r.Uint64()))
 				case schema.Timestamp:
 					v[c] = schema.Value{Kind: schema.Timestamp, Int: int64(r.Uint64())}
 				case schema.Double:
-					v[c] = schema.F(math.Float64frombits(r.Uint64()))
+					v[c] = schema.DoubleOf(math.Float64frombits(r.Uint64()))
 				case schema.Bool:
-					v[c] = schema.B(r.IntN(2) == 1)
+					v[c] = schema.BoolOf(r.IntN(2) == 1)
 				}
 			}
 			in[k] = v

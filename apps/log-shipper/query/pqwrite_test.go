@@ -27,14 +27,14 @@ func TestDuckDBReadsPqwrite(t *testing.T) {
 	rows := make([][]schema.Value, n)
 	for k := range rows {
 		v := []schema.Value{
-			schema.S(words[r.IntN(len(words))]), schema.I(int64(r.IntN(2000) - 1000)), schema.BI(int64(k) * 1_000_003),
-			{Kind: schema.Timestamp, Int: 1_764_000_000_000_000 + int64(k)*1_000_000}, schema.F(float64(r.IntN(100)) / 8), schema.B(k%3 == 0),
+			schema.StringOf(words[r.IntN(len(words))]), schema.IntOf(int64(r.IntN(2000) - 1000)), schema.BigIntOf(int64(k) * 1_000_003),
+			{Kind: schema.Timestamp, Int: 1_764_000_000_000_000 + int64(k)*1_000_000}, schema.DoubleOf(float64(r.IntN(100)) / 8), schema.BoolOf(k%3 == 0),
 		}
 		if k%11 == 0 {
 			v[r.IntN(len(v))] = schema.Value{}
 		}
 		if k >= 9000 && k < 12000 { // a row group or so of long unique strings: the dictionary falls back
-			v[0] = schema.S(fmt.Sprintf("%070d", k))
+			v[0] = schema.StringOf(fmt.Sprintf("%070d", k))
 		}
 		rows[k] = v
 	}

@@ -191,15 +191,25 @@ type Value struct {
 // Null reports whether the value is null.
 func (v Value) Null() bool { return v.Kind == 0 }
 
-// Constructors.
-func S(s string) Value  { return Value{Kind: String, Str: s} }
-func I(n int64) Value   { return Value{Kind: Int, Int: n} }
-func BI(n int64) Value  { return Value{Kind: BigInt, Int: n} }
-func F(f float64) Value { return Value{Kind: Double, Float: f} }
-func T(t time.Time) Value {
+// StringOf is a String value.
+func StringOf(s string) Value { return Value{Kind: String, Str: s} }
+
+// IntOf is an Int value.
+func IntOf(n int64) Value { return Value{Kind: Int, Int: n} }
+
+// BigIntOf is a BigInt value.
+func BigIntOf(n int64) Value { return Value{Kind: BigInt, Int: n} }
+
+// DoubleOf is a Double value.
+func DoubleOf(f float64) Value { return Value{Kind: Double, Float: f} }
+
+// TimeOf is a Timestamp value, kept to the microsecond.
+func TimeOf(t time.Time) Value {
 	return Value{Kind: Timestamp, Int: t.UnixMicro()}
 }
-func B(b bool) Value {
+
+// BoolOf is a Bool value.
+func BoolOf(b bool) Value {
 	if b {
 		return Value{Kind: Bool, Int: 1}
 	}
