@@ -66,6 +66,8 @@ func (c *Checker) checkSettings(r *Report, e *environment) {
 				"lakeFlowLogsArn":        "arn:aws:s3:::" + prefix + "-raw-" + e.name + "/vpcflow/",
 				"lakeAlbBucket":          prefix + "-alb-" + e.name,
 				"lakeCuratedBucketArn":   "arn:aws:s3:::" + prefix + "-curated-" + e.name,
+				"lakeAlbBucketArn":       "arn:aws:s3:::" + prefix + "-alb-" + e.name,
+				"lakeGlueDatabase":       strings.ReplaceAll(name, "-", "_"),
 				"lakeCuratedURL":         "s3://" + prefix + "-curated-" + e.name + "/logs/",
 				"lakeWafFirehoseArn":     fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/aws-waf-logs-%s", s["region"], s["accountId"], name),
 				"lakeAthenaWorkgroupArn": fmt.Sprintf("arn:aws:athena:%s:%s:workgroup/%s", s["region"], s["accountId"], name),
