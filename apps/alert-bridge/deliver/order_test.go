@@ -128,10 +128,10 @@ func TestBreakerProbesThenDrains(t *testing.T) {
 	}
 	down.Store(false)
 	recovered := time.Now()
+	// Without the breaker's expedite the backlog would wait out MaxBackoff
+	// (an hour); waitFor's deadline of seconds tells the two apart without
+	// timing a machine that may be busy (8 s under -race at load 10).
 	waitFor(t, "backlog drained", func() bool { return f.st.Depth() == 0 })
 	took := time.Since(recovered)
-	if took > 5*time.Second {
-		t.Fatalf("backlog of %d took %v after recovery", backlog, took)
-	}
 	t.Logf("%d POSTs while down for 300 ms+; %d pending drained in %v after the target recovered", whileDown, backlog, took.Round(time.Millisecond))
 }
