@@ -40,9 +40,10 @@ var overlays = []overlay{
 	},
 	{
 		// What the management cluster shares with the dev cluster
-		// (platform/argocd/core) the dev overlay already syncs.
+		// (platform/argocd/core) the dev overlay already syncs; crossplane
+		// is platform-crossplane's child.
 		dir: "e2e/overlays/dev-management", of: "clusters/dev/management",
-		removed: []string{"argocd", "platform-apis", "platform-crossplane"},
+		removed: []string{"argocd", "crossplane", "platform-apis", "platform-crossplane"},
 		renamed: map[string]string{"root": "management-root", "release": "management-release"},
 	},
 }
