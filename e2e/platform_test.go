@@ -57,6 +57,9 @@ func TestPlatformComesUpOnOneMachine(t *testing.T) {
 	defer func() { t.Logf("peak memory (every rig process and the test): %d MiB", peak()/(1<<20)) }()
 
 	first := time.Now()
+	// The README's bootstrap: Argo CD's settings and the platform
+	// AppProject (which every root names), then each cluster's root.
+	bootstrap(t, ctx, r.c, "platform/argocd/config")
 	for _, o := range overlays {
 		bootstrap(t, ctx, r.c, o.dir)
 	}
