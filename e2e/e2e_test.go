@@ -170,7 +170,7 @@ func gather(t *testing.T, ctx context.Context) ([]object, map[string]string, []s
 					pinned[env] = a.Commit
 				}
 				for _, u := range a.Objects {
-					o := object{u, env + ": " + a.Chain()}
+					o := object{u, env + ": " + dir + ": " + a.Chain()}
 					out = append(out, o)
 					if cat.IsXR(u) {
 						xrs = append(xrs, o)
