@@ -163,13 +163,16 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 	type usage struct{ of, by string }
 	var usages []usage
 	kept := map[string]bool{} // composition resource names AWS must keep
+	var all []*unstructured.Unstructured
 	for _, x := range gone {
 		for _, u := range composedOf(ctx, r.c, x, "protection.crossplane.io/v1beta1", "Usage") {
 			of, _, _ := unstructured.NestedString(u.Object, "spec", "of", "resourceSelector", "matchLabels", "platform.unsilo.dev/component")
 			by, _, _ := unstructured.NestedString(u.Object, "spec", "by", "resourceSelector", "matchLabels", "platform.unsilo.dev/component")
 			usages = append(usages, usage{of, by})
 		}
-		for _, c := range composed(t, ctx, r.c, x) {
+		cs := composed(t, ctx, r.c, x)
+		all = append(all, cs...)
+		for _, c := range cs {
 			if p, _, _ := unstructured.NestedString(c.Object, "spec", "deletionPolicy"); p == "Orphan" {
 				kept[c.GetAnnotations()["crossplane.io/composition-resource-name"]] = true
 			}
@@ -243,6 +246,17 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 		}) {
 			u, _ := r.c.Get(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
 			t.Errorf("%s still exists 5 minutes after it was deleted: %s", x.id(), messages(u))
+		}
+	}
+	// kubectl deletes in the background: the XR goes first, the garbage
+	// collector then deletes what it composed, each through the provider.
+	for _, c := range all {
+		if !poll(ctx, 5*time.Minute, func() bool {
+			_, err := r.c.Get(ctx, c.GetAPIVersion(), c.GetKind(), c.GetNamespace(), c.GetName())
+			return apierrors.IsNotFound(err)
+		}) {
+			u, _ := r.c.Get(ctx, c.GetAPIVersion(), c.GetKind(), c.GetNamespace(), c.GetName())
+			t.Errorf("%s %s/%s still exists 5 minutes after its XR was deleted: %s", c.GetKind(), c.GetNamespace(), c.GetName(), messages(u))
 		}
 	}
 	deleted := map[string]time.Time{}
