@@ -83,6 +83,9 @@ func composedOf(ctx context.Context, c *controlplane.Client, x xr, apiVersion, k
 }
 
 func messages(u *unstructured.Unstructured) string {
+	if u == nil {
+		return "(cannot be read)"
+	}
 	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 	var out []string
 	for _, c := range conds {
