@@ -170,7 +170,7 @@ e2e: tool-etcd tool-kube-apiserver tool-kube-controller-manager tool-crossplane-
 	@command -v redis-server >/dev/null || { echo "make e2e needs redis-server (Debian package redis-server; .ci/run installs it)" >&2; exit 1; }
 	ETCD_BIN=$(BIN)/etcd KUBE_APISERVER_BIN=$(BIN)/kube-apiserver KUBE_CONTROLLER_MANAGER_BIN=$(BIN)/kube-controller-manager \
 		CROSSPLANE_CORE_BIN=$(BIN)/crossplane-core ARGOCD_BIN=$(BIN)/argocd HELM_BIN=$(BIN)/helm REDIS_SERVER_BIN=$$(command -v redis-server) \
-		FUNCTION_BIN=$(BIN)/function-unsilo PACKAGES_DIR=$(PACKAGES_DIR) VERSION=$(VERSION) \
+		FUNCTION_BIN=$(BIN)/function-unsilo PACKAGES_DIR=$(PACKAGES_DIR) \
 		$(call gotestsum,e2e) -count=1 -p 1 -tags e2e -timeout 60m ./e2e/...
 
 # The n8n workflows in git delivered to a real n8n (the init container's

@@ -23,16 +23,20 @@ import (
 // issue owns; the check still runs and must still fail (so the entry is
 // removed once the defect is fixed).
 var knownDefects = map[string]string{
-	// clusters/README.md bootstraps with `kubectl apply -k clusters/<env>`,
-	// which creates every child Application at once; each syncs on its own
-	// at once, so the root's waves order nothing on a new cluster
-	// (delivery, issue 12: bootstrap only the root Application).
-	"sync waves order the first sync": "bootstrap creates every child Application at once",
+	// The bootstrap applies only the roots and releases, yet the release
+	// starts later waves before earlier children are Healthy as the test
+	// sees them (delivery, issue 12: the waves of clusters/README.md).
+	"sync waves order the first sync": "the release starts later waves before earlier children are Healthy",
 	// The function does not carry a composed resource's failure onto the
 	// XR (compositions, issue 13), so neither the XR nor Argo CD (which
 	// judges the XR) shows AWS's message.
 	"AWS error on the XR":         "composed resource errors are not surfaced on the XR",
 	"AWS error in Argo CD health": "composed resource errors are not surfaced on the XR",
+	// prod's release pins f367186, from before the settings named the
+	// environment's Cluster and its boundary (controlPlaneRef, podIdentity)
+	// and before artifacts.yaml matched the code: its XRs fail this tree's
+	// XRDs and cannot be composed (delivery, issue 12: promote prod).
+	"prod at its pinned release agrees with this tree's APIs": "prod pins a commit older than the APIs it is checked against",
 }
 
 // defect reports a failed check, or for a known defect that it still
@@ -78,6 +82,9 @@ func composedOf(ctx context.Context, c *controlplane.Client, x xr, apiVersion, k
 }
 
 func messages(u *unstructured.Unstructured) string {
+	if u == nil {
+		return "(cannot be read)"
+	}
 	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 	var out []string
 	for _, c := range conds {
@@ -148,21 +155,33 @@ func checkFault(t *testing.T, ctx context.Context, r *rig, x xr) {
 	}
 }
 
-// checkPrune: a commit removes claims; Argo CD prunes them, Crossplane
-// deletes their resources, users before what they use (Usages), and AWS
-// keeps what has deletion protection.
+// checkPrune: a commit removes claims. Argo CD keeps them (the teams
+// ApplicationSet marks every claim Prune=false,Delete=false) and reports
+// them as requiring pruning, and AWS keeps every resource. Deleting them
+// then, as a platform admin does after review (clusters/README.md),
+// deletes their AWS resources but the ones composed with deletionPolicy
+// Orphan.
 func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []string, gone []xr) {
 	type usage struct{ of, by string }
 	var usages []usage
+	kept := map[string]bool{} // composition resource names AWS must keep
+	var all []*unstructured.Unstructured
 	for _, x := range gone {
 		for _, u := range composedOf(ctx, r.c, x, "protection.crossplane.io/v1beta1", "Usage") {
 			of, _, _ := unstructured.NestedString(u.Object, "spec", "of", "resourceSelector", "matchLabels", "platform.unsilo.dev/component")
 			by, _, _ := unstructured.NestedString(u.Object, "spec", "by", "resourceSelector", "matchLabels", "platform.unsilo.dev/component")
 			usages = append(usages, usage{of, by})
 		}
+		cs := composed(t, ctx, r.c, x)
+		all = append(all, cs...)
+		for _, c := range cs {
+			if p, _, _ := unstructured.NestedString(c.Object, "spec", "deletionPolicy"); p == "Orphan" {
+				kept[c.GetAnnotations()["crossplane.io/composition-resource-name"]] = true
+			}
+		}
 	}
 	rev, err := r.repo.Commit(ctx, t.TempDir(), "Remove "+strings.Join(files, ", ")+" from "+team, func(wt string) error {
-		k := filepath.Join(wt, "teams", team, "kustomization.yaml")
+		k := filepath.Join(wt, "teams", team, "dev", "kustomization.yaml")
 		b, err := os.ReadFile(k)
 		if err != nil {
 			return err
@@ -170,7 +189,7 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 		s := string(b)
 		for _, f := range files {
 			s = strings.ReplaceAll(s, "  - "+f+"\n", "")
-			if err := os.Remove(filepath.Join(wt, "teams", team, f)); err != nil {
+			if err := os.Remove(filepath.Join(wt, "teams", team, "dev", f)); err != nil {
 				return err
 			}
 		}
@@ -179,10 +198,48 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 	if err != nil {
 		t.Fatal(err)
 	}
+	// dev's release follows main and pins every child to the commit it
+	// resolves, the teams ApplicationSet included: the commit reaches the
+	// team's Application through the release.
 	app := "team-" + team
-	refresh(t, ctx, r.c, app)
-	if _, err := argocd.WaitApp(ctx, r.c, app, 3*time.Minute, func(s argocd.Status) bool { return s.Sync == "Synced" }); err != nil {
-		t.Fatalf("Argo CD did not sync %s at %s: %v", app, rev, err)
+	refresh(t, ctx, r.c, "release")
+	var a *unstructured.Unstructured
+	if !poll(ctx, 5*time.Minute, func() bool {
+		got, err := r.c.Get(ctx, "argoproj.io/v1alpha1", "Application", argocd.Namespace, app)
+		if err != nil {
+			return false
+		}
+		a = got
+		phase, _, _ := unstructured.NestedString(a.Object, "status", "operationState", "phase")
+		synced, _, _ := unstructured.NestedString(a.Object, "status", "operationState", "syncResult", "revision")
+		return synced == rev && phase == "Succeeded"
+	}) {
+		last := "not found"
+		if a != nil {
+			last = argocd.StatusOf(a).String()
+		}
+		t.Fatalf("Argo CD did not sync %s at %s within 5 minutes: %s", app, rev, last)
+	}
+	for _, x := range gone {
+		if _, err := r.c.Get(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName()); err != nil {
+			t.Errorf("%s: Argo CD deleted a claim marked Prune=false: %v", x.id(), err)
+		}
+		if !requiresPruning(a, x) {
+			t.Errorf("%s: Application %s does not show it as requiring pruning", x.id(), app)
+		}
+	}
+	for _, op := range r.aws.Ops() {
+		for _, x := range gone {
+			if op.Composite == x.u.GetName() && op.Verb == "delete" {
+				t.Errorf("%s: AWS deleted %s after the commit removing its claim", x.id(), op.Resource)
+			}
+		}
+	}
+
+	for _, x := range gone {
+		if err := r.c.Delete(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName()); err != nil {
+			t.Fatalf("kubectl delete %s: %v", x.id(), err)
+		}
 	}
 	for _, x := range gone {
 		if !poll(ctx, 5*time.Minute, func() bool {
@@ -190,7 +247,18 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 			return apierrors.IsNotFound(err)
 		}) {
 			u, _ := r.c.Get(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
-			t.Errorf("%s still exists 5 minutes after Argo CD pruned it: %s", x.id(), messages(u))
+			t.Errorf("%s still exists 5 minutes after it was deleted: %s", x.id(), messages(u))
+		}
+	}
+	// kubectl deletes in the background: the XR goes first, the garbage
+	// collector then deletes what it composed, each through the provider.
+	for _, c := range all {
+		if !poll(ctx, 5*time.Minute, func() bool {
+			_, err := r.c.Get(ctx, c.GetAPIVersion(), c.GetKind(), c.GetNamespace(), c.GetName())
+			return apierrors.IsNotFound(err)
+		}) {
+			u, _ := r.c.Get(ctx, c.GetAPIVersion(), c.GetKind(), c.GetNamespace(), c.GetName())
+			t.Errorf("%s %s/%s still exists 5 minutes after its XR was deleted: %s", c.GetKind(), c.GetNamespace(), c.GetName(), messages(u))
 		}
 	}
 	deleted := map[string]time.Time{}
@@ -209,8 +277,12 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 		}
 	}
 	for res := range created {
-		if _, ok := deleted[res]; !ok {
+		_, ok := deleted[res]
+		switch {
+		case !ok && !kept[res]:
 			t.Errorf("%s was created in AWS and never deleted", res)
+		case ok && kept[res]:
+			t.Errorf("%s has deletionPolicy Orphan, yet AWS deleted it", res)
 		}
 	}
 	var wrong []string
@@ -222,8 +294,51 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 		}
 		seen[u] = true
 	}
-	defect(t, "Usages order deletion", len(wrong) > 0, strings.Join(wrong, "\n"))
-	t.Logf("%d resources deleted in AWS, %d Usages held", len(deleted), len(usages))
+	// Crossplane holds a used resource back with its validating webhook,
+	// which the API server cannot reach here, so the order is whatever the
+	// garbage collector and the provider make of it: shown, not judged
+	// (e2e/README.md, Limits).
+	t.Logf("%d resources deleted in AWS, %d kept (deletionPolicy Orphan); Usage order not checked (webhooks off): %d of %d Usages saw what they protect deleted first\n%s",
+		len(deleted), len(kept), len(wrong), len(seen), strings.Join(wrong, "\n"))
+}
+
+// composed reads every resource Crossplane composed for an XR.
+func composed(t *testing.T, ctx context.Context, c *controlplane.Client, x xr) []*unstructured.Unstructured {
+	t.Helper()
+	u, err := c.Get(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
+	if err != nil {
+		t.Fatalf("%s: %v", x.id(), err)
+	}
+	refs, _, _ := unstructured.NestedSlice(u.Object, "spec", "crossplane", "resourceRefs")
+	var out []*unstructured.Unstructured
+	for _, ref := range refs {
+		m, _ := ref.(map[string]any)
+		ns := x.u.GetNamespace()
+		if n, ok := m["namespace"].(string); ok {
+			ns = n
+		}
+		o, err := c.Get(ctx, fmt.Sprint(m["apiVersion"]), fmt.Sprint(m["kind"]), ns, fmt.Sprint(m["name"]))
+		if err != nil {
+			t.Errorf("%s composed %v %v that cannot be read: %v", x.id(), m["kind"], m["name"], err)
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// requiresPruning: Argo CD lists the XR among the Application's resources
+// as no longer in git.
+func requiresPruning(app *unstructured.Unstructured, x xr) bool {
+	rs, _, _ := unstructured.NestedSlice(app.Object, "status", "resources")
+	for _, r := range rs {
+		m, _ := r.(map[string]any)
+		if m["kind"] == x.u.GetKind() && m["namespace"] == x.u.GetNamespace() && m["name"] == x.u.GetName() {
+			p, _ := m["requiresPruning"].(bool)
+			return p
+		}
+	}
+	return false
 }
 
 // refresh asks Argo CD to re-read git now, as a push webhook does.

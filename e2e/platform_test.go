@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,30 +15,17 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/unsilo/unsilo/e2e/argocd"
 	"github.com/unsilo/unsilo/e2e/controlplane"
-	"github.com/unsilo/unsilo/functions/server"
-	"github.com/unsilo/unsilo/internal/catalog"
 	"github.com/unsilo/unsilo/internal/manifest"
-	"github.com/unsilo/unsilo/internal/render"
 	"github.com/unsilo/unsilo/internal/verify"
 )
-
-// devOverlay is what the e2e syncs as the dev cluster: clusters/dev less
-// removedByOverlay (its kustomization says why).
-const devOverlay = "e2e/overlays/dev"
-
-var removedByOverlay = []string{"platform-n8n-db", "platform-n8n", "app-rag-api", "app-log-shipper", "app-alert-bridge", "platform-logging"}
 
 // knownFailing are Applications that cannot become Healthy on this tree
 // for a defect another issue owns. The test asserts they still fail, so
 // the list shrinks as those land.
-var knownFailing = map[string]string{
-	// Its KnowledgeBase never turns Ready (below).
-	"team-knowledge": "KnowledgeBase knowledge/handbook never Ready",
-}
+var knownFailing = map[string]string{}
 
 // statusFields are the XR status fields the README promises per API.
 var statusFields = map[string][]string{
@@ -64,14 +50,20 @@ func TestPlatformComesUpOnOneMachine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Minute)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	xrs, kinds := planTeams(t, ctx)
-	r := startRig(t, ctx, log, kinds)
+	tr := expand(t, ctx)
+	xrs := tr.xrs
+	r := startRig(t, ctx, log, tr)
 	peak := samplePeak(ctx, r.cp)
 	defer func() { t.Logf("peak memory (every rig process and the test): %d MiB", peak()/(1<<20)) }()
 
 	first := time.Now()
-	bootstrap(t, ctx, r.c, devOverlay)
-	healthy := waitApplications(t, ctx, r, expectedApplications(t), 20*time.Minute)
+	// The README's bootstrap: Argo CD's settings and the platform
+	// AppProject (which every root names), then each cluster's root.
+	bootstrap(t, ctx, r.c, "platform/argocd/config")
+	for _, o := range overlays {
+		bootstrap(t, ctx, r.c, o.dir)
+	}
+	healthy := waitApplications(t, ctx, r, tr.apps, 20*time.Minute)
 	t.Logf("dev: every Application Synced and Healthy %s after bootstrap", time.Since(first).Round(time.Second))
 
 	t.Run("sync waves order the children", func(t *testing.T) { checkWaves(t, ctx, r.c, healthy) })
@@ -97,7 +89,7 @@ func TestPlatformComesUpOnOneMachine(t *testing.T) {
 		}
 	})
 	t.Run("an AWS failure shows and clears", func(t *testing.T) { checkFault(t, ctx, r, find(t, xrs, "StaticSite", "example-team", "shop-site")) })
-	t.Run("a commit removing claims prunes them in Usage order", func(t *testing.T) {
+	t.Run("a commit removing claims keeps them; deleting them deletes their AWS resources", func(t *testing.T) {
 		checkPrune(t, ctx, r, "example-team", []string{"portal.yaml", "network.yaml"},
 			[]xr{find(t, xrs, "WebPortal", "example-team", "shop"), find(t, xrs, "Network", "example-team", "shop")})
 	})
@@ -136,53 +128,6 @@ func samplePeak(ctx context.Context, cp *controlplane.ControlPlane) func() int64
 	}
 }
 
-// planTeams converges every team claim with the in-process render, as
-// `unsilo plan` does; the kinds are what the stand-in providers install.
-func planTeams(t *testing.T, ctx context.Context) ([]xr, map[schema.GroupKind]bool) {
-	t.Helper()
-	cat, err := catalog.Load(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn, err := server.New(slog.New(slog.NewTextHandler(io.Discard, nil)), server.APIs()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := manifest.YAMLFiles(filepath.Join(root, "teams"), catalog.IsFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	worlds := map[string][]unstructured.Unstructured{}
-	var claims []manifest.Object
-	for _, f := range files {
-		objs, err := manifest.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range objs {
-			worlds[catalog.World(f)] = append(worlds[catalog.World(f)], *o.Unstructured)
-			if cat.IsXR(o.Unstructured) {
-				claims = append(claims, o)
-			}
-		}
-	}
-	kinds := map[schema.GroupKind]bool{}
-	var out []xr
-	for _, o := range claims {
-		res, err := render.Converge(ctx, fn, render.Input{XR: o.Unstructured, Available: worlds[catalog.World(o.File)]})
-		if err != nil {
-			t.Fatalf("%s: %v", o.Where(), err)
-		}
-		x := xr{u: o.Unstructured, plan: map[string]string{}}
-		for _, c := range res.Composed {
-			x.plan[c.GetAnnotations()[render.AnnotationResourceName]] = c.GetKind()
-			kinds[c.GroupVersionKind().GroupKind()] = true
-		}
-		out = append(out, x)
-	}
-	return out, kinds
-}
-
 // bootstrap is `kubectl apply -k <overlay>`: the root Application and what
 // the overlay holds, after which Argo CD manages everything.
 func bootstrap(t *testing.T, ctx context.Context, c *controlplane.Client, overlay string) {
@@ -196,51 +141,6 @@ func bootstrap(t *testing.T, ctx context.Context, c *controlplane.Client, overla
 			t.Fatalf("bootstrap %s: %s: %v", overlay, manifest.ID(o), err)
 		}
 	}
-}
-
-// expectedApplications walks the Applications the overlay declares, the
-// ones their git paths declare in turn, and the teams ApplicationSet's
-// (one per teams/* folder).
-func expectedApplications(t *testing.T) map[string]int {
-	t.Helper()
-	want := map[string]int{}
-	queue := []string{filepath.Join(root, devOverlay)}
-	for len(queue) > 0 {
-		dir := queue[0]
-		queue = queue[1:]
-		objs, err := verify.Build(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range objs {
-			switch o.GetKind() {
-			case "Application":
-				if _, seen := want[o.GetName()]; seen {
-					continue
-				}
-				want[o.GetName()] = wave(o)
-				path, _, _ := unstructured.NestedString(o.Object, "spec", "source", "path")
-				chart, _, _ := unstructured.NestedString(o.Object, "spec", "source", "chart")
-				if path != "" && chart == "" && o.GetName() != "root" {
-					if _, err := os.Stat(filepath.Join(root, path, "kustomization.yaml")); err == nil {
-						queue = append(queue, filepath.Join(root, path))
-					}
-				}
-			case "ApplicationSet":
-				teams, err := filepath.Glob(filepath.Join(root, "teams", "*", "kustomization.yaml"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, k := range teams {
-					want["team-"+filepath.Base(filepath.Dir(k))] = wave(o)
-				}
-			}
-		}
-	}
-	for _, name := range removedByOverlay {
-		delete(want, name)
-	}
-	return want
 }
 
 // waitApplications waits until every expected Application is Synced and

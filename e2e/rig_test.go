@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/unsilo/unsilo/e2e/argocd"
@@ -58,9 +58,9 @@ func env(t *testing.T, names ...string) map[string]string {
 	return out
 }
 
-func startRig(t *testing.T, ctx context.Context, log *slog.Logger, composed map[schema.GroupKind]bool) *rig {
+func startRig(t *testing.T, ctx context.Context, log *slog.Logger, tr tree) *rig {
 	t.Helper()
-	e := env(t, "ETCD_BIN", "KUBE_APISERVER_BIN", "KUBE_CONTROLLER_MANAGER_BIN", "CROSSPLANE_CORE_BIN", "ARGOCD_BIN", "HELM_BIN", "REDIS_SERVER_BIN", "FUNCTION_BIN", "PACKAGES_DIR", "VERSION")
+	e := env(t, "ETCD_BIN", "KUBE_APISERVER_BIN", "KUBE_CONTROLLER_MANAGER_BIN", "CROSSPLANE_CORE_BIN", "ARGOCD_BIN", "HELM_BIN", "REDIS_SERVER_BIN", "FUNCTION_BIN", "PACKAGES_DIR")
 	r := &rig{dir: t.TempDir()}
 	var err error
 	step := func(name string, f func() error) {
@@ -103,7 +103,7 @@ func startRig(t *testing.T, ctx context.Context, log *slog.Logger, composed map[
 		return err
 	})
 	step("chart repositories (stand-ins named and versioned as pinned)", func() error { return serveCharts(ctx, r.proxy) })
-	step("package registry", func() error { return servePackages(ctx, log, r.proxy, e, composed) })
+	step("package registry", func() error { return servePackages(ctx, log, r.proxy, e, tr) })
 
 	step("Crossplane core", func() error {
 		dir, err := crds.Locate(ctx, crds.Sources[1])
@@ -213,48 +213,28 @@ func operatorCRDs(ctx context.Context) (map[string][]byte, error) {
 	return out, nil
 }
 
-// servePackages puts what `make package` built, and stand-ins for the
-// pinned provider-aws packages, where the tree's package references point.
-func servePackages(ctx context.Context, log *slog.Logger, p *proxy.Proxy, e map[string]string, composed map[schema.GroupKind]bool) error {
+// servePackages puts what `make package` built (for this machine's
+// architecture), and stand-ins for the pinned provider-aws packages, where
+// the synced tree's package references point.
+func servePackages(ctx context.Context, log *slog.Logger, p *proxy.Proxy, e map[string]string, tr tree) error {
 	reg, err := xpkgs.NewRegistry(log)
 	if err != nil {
 		return err
 	}
-	var fnRef string
-	var providers []string
-	objs, err := manifest.YAMLFiles(filepath.Join(root, "platform", "crossplane"), nil)
-	if err != nil {
-		return err
+	if tr.function == "" {
+		return fmt.Errorf("the synced tree declares no Function")
 	}
-	for _, f := range objs {
-		xs, err := manifest.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		for _, o := range xs {
-			pkg, _, _ := unstructured.NestedString(o.Object, "spec", "package")
-			switch o.GetKind() {
-			case "Function":
-				fnRef = pkg
-			case "Provider":
-				providers = append(providers, pkg)
-			}
-		}
-	}
-	if fnRef == "" {
-		return fmt.Errorf("platform/crossplane declares no Function")
-	}
-	if err := reg.PushFile(filepath.Join(e["PACKAGES_DIR"], "function-unsilo-"+e["VERSION"]+".xpkg"), fnRef); err != nil {
+	if err := reg.PushFile(filepath.Join(e["PACKAGES_DIR"], "function-unsilo-"+goruntime.GOARCH+".xpkg"), tr.function); err != nil {
 		return err
 	}
 	dir, err := crds.Locate(ctx, crds.Sources[0])
 	if err != nil {
 		return err
 	}
-	if err := reg.StandInProviders(filepath.Dir(filepath.Dir(dir)), providers, composed); err != nil {
+	if err := reg.StandInProviders(filepath.Dir(filepath.Dir(dir)), tr.providers, tr.kinds); err != nil {
 		return err
 	}
-	for _, h := range xpkgs.Hosts(append(providers, fnRef)...) {
+	for _, h := range xpkgs.Hosts(append(tr.providers, tr.function)...) {
 		p.Serve(h, reg.Handler())
 	}
 	return nil

@@ -62,11 +62,11 @@ func WaitApp(ctx context.Context, c *controlplane.Client, name string, timeout t
 			last = err.Error()
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("Application %s not there after %s: %s", name, timeout, last)
+			return nil, fmt.Errorf("waited %s for Application %s: %s", timeout, name, last)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("Application %s: %w (last: %s)", name, ctx.Err(), last)
+			return nil, fmt.Errorf("waiting for Application %s: %w (last: %s)", name, ctx.Err(), last)
 		case <-time.After(500 * time.Millisecond): // polling Argo CD's status writes
 		}
 	}

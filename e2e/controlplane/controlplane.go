@@ -257,7 +257,7 @@ func WaitTCP(ctx context.Context, addr string, timeout time.Duration) error {
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
-			c.Close()
+			_ = c.Close() // only whether it answers matters
 			return nil
 		}
 		if time.Now().After(deadline) {

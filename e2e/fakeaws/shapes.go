@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -68,6 +69,11 @@ func newIdentity(group, kind, name, region string, params map[string]any) identi
 			c["arn"] = arn("vpc/" + id)
 			c["defaultSecurityGroupId"] = "sg-" + hexID(17)
 			c["mainRouteTableId"] = "rtb-" + hexID(17)
+		}
+		if kind == "LaunchTemplate" {
+			// A new template is version 1; node groups and Auto Scaling
+			// groups pin the number the functions read from here.
+			c["latestVersion"], c["defaultVersion"] = int64(1), int64(1)
 		}
 		if kind == "EIP" {
 			c["allocationId"] = id
@@ -148,6 +154,8 @@ func newIdentity(group, kind, name, region string, params map[string]any) identi
 		u := uuid()
 		c["arn"] = arn("regional/" + strings.ToLower(kind) + "/" + name + "/" + u)
 		id = u
+	case svc == "cloudcontrol" && kind == "Resource":
+		id, c["properties"] = cloudControl(params, region)
 	case svc == "athena" && kind == "NamedQuery":
 		id = uuid()
 	case svc == "glue" && kind == "CatalogDatabase":
@@ -171,4 +179,33 @@ func trim(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// cloudControl answers as Cloud Control's GetResource does: the resource's
+// primary identifier and its properties (the desired state and the
+// read-only ones, such as the Arn), as the JSON string provider-aws keeps
+// in status.atProvider.properties. The CloudWatch Logs delivery types are
+// the ones the platform composes; their ARNs are as CloudWatch Logs
+// returns them.
+func cloudControl(params map[string]any, region string) (string, string) {
+	props := map[string]any{}
+	if s, ok := params["desiredState"].(string); ok {
+		_ = json.Unmarshal([]byte(s), &props) // a malformed state keeps no properties, as AWS would refuse it
+	}
+	logs := func(kind, id string) string {
+		return fmt.Sprintf("arn:aws:logs:%s:%s:%s:%s", region, Account, kind, id)
+	}
+	name, _ := props["Name"].(string)
+	id := name
+	switch params["typeName"] {
+	case "AWS::Logs::DeliverySource":
+		props["Arn"] = logs("delivery-source", name)
+	case "AWS::Logs::DeliveryDestination":
+		props["Arn"] = logs("delivery-destination", name)
+	case "AWS::Logs::Delivery":
+		id = upperAlnum(16)
+		props["DeliveryId"], props["Arn"] = id, logs("delivery", id)
+	}
+	b, _ := json.Marshal(props) // a map of JSON values always encodes
+	return id, string(b)
 }

@@ -24,10 +24,14 @@ func TestIdentitiesAreShapedAsAWSReturnsThem(t *testing.T) {
 		{"elbv2.aws.m.upbound.io", "LB", "shop", nil, "dnsName", `^shop-[0-9]+\.ap-northeast-2\.elb\.amazonaws\.com$`, "ALB DNS name"},
 		{"rds.aws.m.upbound.io", "Instance", "shop-db", nil, "address", `^shop-db\.c[0-9a-z]{11}\.ap-northeast-2\.rds\.amazonaws\.com$`, "RDS endpoint address"},
 		{"eks.aws.m.upbound.io", "Cluster", "unsilo-dev", nil, "endpoint", `^https://[0-9A-F]{32}\.gr7\.ap-northeast-2\.eks\.amazonaws\.com$`, "EKS endpoint"},
+		{"cloudcontrol.aws.m.upbound.io", "Resource", "www-logs", map[string]any{"typeName": "AWS::Logs::DeliveryDestination", "desiredState": `{"Name":"www"}`},
+			"properties", `^\{"Arn":"arn:aws:logs:ap-northeast-2:123456789012:delivery-destination:www","Name":"www"\}$`, "Cloud Control reports the properties as JSON, the read-only Arn included"},
+		{"cloudcontrol.aws.m.upbound.io", "Resource", "d", map[string]any{"typeName": "AWS::Logs::Delivery", "desiredState": `{"DeliverySourceName":"www"}`},
+			"properties", `"Arn":"arn:aws:logs:ap-northeast-2:123456789012:delivery:[0-9A-Z]{16}"`, "a delivery's id is assigned by AWS"},
 		{"firehose.aws.m.upbound.io", "DeliveryStream", "aws-waf-logs-dev", nil, "arn", `^arn:aws:firehose:ap-northeast-2:123456789012:deliverystream/aws-waf-logs-dev$`, "Firehose ARN"},
 	}
 	for _, c := range cases {
-		t.Run(c.kind, func(t *testing.T) {
+		t.Run(c.kind+"/"+c.field, func(t *testing.T) {
 			got := newIdentity(c.group, c.kind, c.name, "ap-northeast-2", c.params).computed[c.field]
 			s, _ := got.(string)
 			if !regexp.MustCompile(c.pattern).MatchString(s) {
@@ -45,5 +49,14 @@ func TestAWSErrorsCarryTheCodeAsTheSDKRendersIt(t *testing.T) {
 	want := regexp.MustCompile(`^failed to read the resource: \[\{0 reading S3 Bucket \(b1\): operation error S3: HeadBucket, https response error StatusCode: 403, RequestID: [0-9a-f-]{36}, api error AccessDenied: Access Denied  \[\]\}\]$`)
 	if !want.MatchString(err.Error()) {
 		t.Errorf("message %q, want the provider's shape %s", err, want)
+	}
+}
+
+// The functions pin node groups and Auto Scaling groups to the launch
+// template's version number, read from status.atProvider.
+func TestALaunchTemplateIsVersionOne(t *testing.T) {
+	got := newIdentity("ec2.aws.m.upbound.io", "LaunchTemplate", "lt", "ap-northeast-2", nil).computed
+	if got["latestVersion"] != int64(1) || got["defaultVersion"] != int64(1) {
+		t.Errorf("latestVersion, defaultVersion = %v, %v; a new launch template is version 1", got["latestVersion"], got["defaultVersion"])
 	}
 }

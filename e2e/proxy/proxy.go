@@ -114,7 +114,7 @@ func (p *Proxy) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
-		conn.Close()
+		_ = conn.Close() // the client has gone; nobody is left to tell
 		return
 	}
 	if tunnel {
@@ -163,8 +163,9 @@ func splice(a, b net.Conn) {
 	go cp(b, a)
 	<-done
 	<-done
-	a.Close()
-	b.Close()
+	// Both directions are done; a close error has no one to go to.
+	_ = a.Close()
+	_ = b.Close()
 }
 
 // connListener hands hijacked TLS connections to the inner HTTP server.
@@ -183,7 +184,7 @@ func (l *connListener) push(c net.Conn) {
 	select {
 	case l.ch <- c:
 	case <-l.closed:
-		c.Close()
+		_ = c.Close() // the proxy is shutting down
 	}
 }
 
