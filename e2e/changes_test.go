@@ -32,11 +32,6 @@ var knownDefects = map[string]string{
 	// judges the XR) shows AWS's message.
 	"AWS error on the XR":         "composed resource errors are not surfaced on the XR",
 	"AWS error in Argo CD health": "composed resource errors are not surfaced on the XR",
-	// prod's release pins f367186, from before the settings named the
-	// environment's Cluster and its boundary (controlPlaneRef, podIdentity)
-	// and before artifacts.yaml matched the code: its XRs fail this tree's
-	// XRDs and cannot be composed (delivery, issue 12: promote prod).
-	"prod at its pinned release agrees with this tree's APIs": "prod pins a commit older than the APIs it is checked against",
 }
 
 // defect reports a failed check, or for a known defect that it still
