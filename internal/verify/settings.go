@@ -6,9 +6,9 @@ import (
 	"sort"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
+	"github.com/unsilo/unsilo/functions/cluster"
 	"github.com/unsilo/unsilo/functions/controlplane"
+	"github.com/unsilo/unsilo/functions/datalake"
 
 	"github.com/unsilo/unsilo/internal/manifest"
 )
@@ -57,22 +57,27 @@ func (c *Checker) checkSettings(r *Report, e *environment) {
 		u := o.u
 		switch u.GetKind() {
 		case "DataLake":
-			prefix, _, _ := unstructured.NestedString(u.Object, "spec", "bucketPrefix")
-			name, _, _ := unstructured.NestedString(u.Object, "spec", "name")
+			n, err := datalake.NamesOf(u)
+			if err != nil {
+				continue // its schema and render findings say why
+			}
+			arn := func(service, resource string) string {
+				return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, s["region"], s["accountId"], resource)
+			}
 			want := map[string]string{
-				"lakeName":               name,
-				"lakeRawBucket":          prefix + "-raw-" + e.name,
-				"lakeRawBucketArn":       "arn:aws:s3:::" + prefix + "-raw-" + e.name,
-				"lakeFlowLogsArn":        "arn:aws:s3:::" + prefix + "-raw-" + e.name + "/vpcflow/",
-				"lakeAlbBucket":          prefix + "-alb-" + e.name,
-				"lakeCuratedBucketArn":   "arn:aws:s3:::" + prefix + "-curated-" + e.name,
-				"lakeAlbBucketArn":       "arn:aws:s3:::" + prefix + "-alb-" + e.name,
-				"lakeGlueDatabase":       strings.ReplaceAll(name, "-", "_"),
-				"lakeCuratedURL":         "s3://" + prefix + "-curated-" + e.name + "/logs/",
-				"lakeWafFirehoseArn":     fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/aws-waf-logs-%s", s["region"], s["accountId"], name),
-				"lakeAthenaWorkgroupArn": fmt.Sprintf("arn:aws:athena:%s:%s:workgroup/%s", s["region"], s["accountId"], name),
-				"lakeIngestQueueUrl":     fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s-ingest", s["region"], s["accountId"], name),
-				"lakeIngestQueueArn":     fmt.Sprintf("arn:aws:sqs:%s:%s:%s-ingest", s["region"], s["accountId"], name),
+				"lakeName":               n.Name,
+				"lakeRawBucket":          n.RawBucket,
+				"lakeRawBucketArn":       "arn:aws:s3:::" + n.RawBucket,
+				"lakeFlowLogsArn":        "arn:aws:s3:::" + n.FlowLogsPath,
+				"lakeAlbBucket":          n.ALBBucket,
+				"lakeCuratedBucketArn":   "arn:aws:s3:::" + n.CuratedBucket,
+				"lakeAlbBucketArn":       "arn:aws:s3:::" + n.ALBBucket,
+				"lakeGlueDatabase":       n.Database,
+				"lakeCuratedURL":         n.CuratedURL,
+				"lakeWafFirehoseArn":     arn("firehose", "deliverystream/"+n.Firehose),
+				"lakeAthenaWorkgroupArn": arn("athena", "workgroup/"+n.Name),
+				"lakeIngestQueueUrl":     fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", s["region"], s["accountId"], n.IngestQueue),
+				"lakeIngestQueueArn":     fmt.Sprintf("arn:aws:sqs:%s:%s:%s", s["region"], s["accountId"], n.IngestQueue),
 			}
 			for _, k := range sortedKeys(want) {
 				if got, ok := s[k]; ok && got != want[k] {
@@ -81,7 +86,7 @@ func (c *Checker) checkSettings(r *Report, e *environment) {
 			}
 		case "Cluster":
 			if u.GetNamespace() == "platform" {
-				if eks := u.GetNamespace() + "-" + u.GetName() + "-eks"; s["clusterName"] != eks {
+				if eks := cluster.EKSName(u.GetNamespace(), u.GetName()); s["clusterName"] != eks {
 					bad("clusterName", "%q, but the environment's %s is named %q in EKS", s["clusterName"], manifest.ID(u), eks)
 				}
 				// Every role is created within this Cluster's boundary, named
