@@ -21,12 +21,9 @@ func parseDOCX(ctx context.Context, b []byte) (*Parsed, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := z.read("word/document.xml")
+	body, err := z.need("word/document.xml")
 	if err != nil {
 		return nil, err
-	}
-	if body == nil {
-		return nil, fmt.Errorf("docx: no word/document.xml part")
 	}
 	p := &Parsed{}
 	if core, err := z.read("docProps/core.xml"); err == nil && core != nil {

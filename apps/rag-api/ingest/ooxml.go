@@ -39,6 +39,15 @@ func openZip(b []byte, format string) (*zipDoc, error) {
 	return z, nil
 }
 
+// need returns a part the format cannot do without; its absence is an error.
+func (z *zipDoc) need(name string) ([]byte, error) {
+	b, err := z.read(name)
+	if err == nil && b == nil {
+		err = fmt.Errorf("%s: no %s part", z.format, name)
+	}
+	return b, err
+}
+
 // read returns a part's bytes, nil if the part does not exist.
 func (z *zipDoc) read(name string) ([]byte, error) {
 	f, ok := z.files[name]

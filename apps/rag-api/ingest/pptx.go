@@ -110,12 +110,9 @@ func (z *zipDoc) related(name, kind string) string {
 }
 
 func pptxSlides(z *zipDoc) ([]string, error) {
-	pres, err := z.read("ppt/presentation.xml")
+	pres, err := z.need("ppt/presentation.xml")
 	if err != nil {
 		return nil, err
-	}
-	if pres == nil {
-		return nil, fmt.Errorf("pptx: no ppt/presentation.xml part")
 	}
 	var doc struct {
 		IDs []struct {

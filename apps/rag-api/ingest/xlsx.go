@@ -21,12 +21,9 @@ func parseXLSX(ctx context.Context, b []byte) (*Parsed, error) {
 	if err != nil {
 		return nil, err
 	}
-	wb, err := z.read("xl/workbook.xml")
+	wb, err := z.need("xl/workbook.xml")
 	if err != nil {
 		return nil, err
-	}
-	if wb == nil {
-		return nil, fmt.Errorf("xlsx: no xl/workbook.xml part")
 	}
 	var doc struct {
 		Sheets []struct {
