@@ -24,7 +24,7 @@ DEMO_TARGETS :=
 .PHONY: help
 help:
 	@echo "make demo     render the example platform and print the plan"
-	@echo "make check    the inner loop (about a minute warm): short unit, policy and golden tests + verify"
+	@echo "make check    the inner loop (about two minutes warm): short unit, policy and golden tests + verify"
 	@echo "make test     everything CI runs: lint, tree checks, unit + policy tests, fidelity with the real crossplane CLI, verify, e2e$(if $(TEST_TARGETS), + $(TEST_TARGETS))"
 	@echo "make lint     golangci-lint (pinned in tools/golangci-lint) and go mod tidy drift of every module"
 	@echo "make verify   validate, render and policy-check everything (bin/unsilo verify)"
