@@ -128,6 +128,12 @@ func newIdentity(group, kind, name, region string, params map[string]any) identi
 		c["endpoint"] = host + ":3306"
 		c["arn"] = arn("db:" + name)
 		c["resourceId"] = "db-" + upperAlnum(26)
+		if params["manageMasterUserPassword"] == true {
+			// RDS keeps the password in a Secrets Manager secret it names
+			// rds!db-<uuid>; Secrets Manager appends six random characters.
+			c["masterUserSecret"] = []any{map[string]any{"secretArn": fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-%s-%s",
+				region, Account, uuid(), upperAlnum(6)), "secretStatus": "active"}}
+		}
 	case svc == "eks" && kind == "Cluster":
 		h := strings.ToUpper(hexID(32))
 		c["arn"] = arn("cluster/" + name)

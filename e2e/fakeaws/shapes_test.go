@@ -41,6 +41,27 @@ func TestIdentitiesAreShapedAsAWSReturnsThem(t *testing.T) {
 	}
 }
 
+// A WebPortal's instance role reads the database's master user secret:
+// RDS reports it only when it manages the password.
+func TestManagedMasterUserSecret(t *testing.T) {
+	got := newIdentity("rds.aws.m.upbound.io", "Instance", "shop-db", "ap-northeast-2", map[string]any{"manageMasterUserPassword": true}).computed["masterUserSecret"]
+	l, _ := got.([]any)
+	m, _ := func() (map[string]any, bool) {
+		if len(l) != 1 {
+			return nil, false
+		}
+		m, ok := l[0].(map[string]any)
+		return m, ok
+	}()
+	arn, _ := m["secretArn"].(string)
+	if !regexp.MustCompile(`^arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!db-[0-9a-f-]{36}-[0-9A-Z]{6}$`).MatchString(arn) {
+		t.Errorf("masterUserSecret = %v, want one secret with an rds!db- ARN", got)
+	}
+	if got := newIdentity("rds.aws.m.upbound.io", "Instance", "shop-db", "ap-northeast-2", nil).computed["masterUserSecret"]; got != nil {
+		t.Errorf("masterUserSecret = %v without manageMasterUserPassword, want none", got)
+	}
+}
+
 func TestAWSErrorsCarryTheCodeAsTheSDKRendersIt(t *testing.T) {
 	err := readError("s3.aws.m.upbound.io", "Bucket", "b1", Fault{Code: "AccessDenied", Message: "Access Denied", Status: 403})
 	if ErrorCode(err) != "AccessDenied" {

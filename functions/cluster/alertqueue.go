@@ -82,6 +82,8 @@ func (b *builder) alertQueue() {
 				Region: b.regionPtr(), QueueURLSelector: ref("alert-bridge-queue"), RedrivePolicy: compose.Ptr(string(policy)),
 			}},
 		})
+	} else {
+		b.out.Defer("alert-bridge-redrive", "the ARN of alert-bridge-dead-queue")
 	}
 	b.alertBodiesBucket(bucket)
 }

@@ -122,6 +122,7 @@ func (b *builder) controlPlane() {
 	b.role("cluster-role", "eks.amazonaws.com", []string{"arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"}, nil)
 	keyARN := b.req.AtProvider("secrets-key", "arn")
 	if keyARN == "" {
+		b.out.Defer("cluster (and its node groups, add-ons, access entries and pod identities)", "the ARN of secrets-key")
 		return
 	}
 	public := len(b.spec.Endpoint.PublicAccessCIDRs) > 0

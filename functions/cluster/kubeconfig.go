@@ -17,10 +17,12 @@ func (b *builder) kubeconfig() error {
 	endpoint := b.req.AtProvider("cluster", "endpoint")
 	o, ok := b.req.Observed["cluster"]
 	if endpoint == "" || !ok || o.Resource == nil {
+		b.out.Defer("kubeconfig", "the endpoint of cluster")
 		return nil
 	}
 	ca, err := o.Resource.GetString("status.atProvider.certificateAuthority[0].data")
 	if err != nil || ca == "" {
+		b.out.Defer("kubeconfig", "the certificate authority of cluster")
 		return nil
 	}
 	name := b.clusterName()

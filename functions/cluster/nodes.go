@@ -52,6 +52,7 @@ func (b *builder) nodes() {
 		// template's current number; a new version rolls the group.
 		version := b.req.AtProviderNumber(lt, "latestVersion")
 		if version == "" {
+			b.out.Defer("nodegroup-"+g.Name, "the latestVersion of "+lt)
 			continue
 		}
 		var types []*string

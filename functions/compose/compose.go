@@ -54,6 +54,9 @@ type Result struct {
 	// ReadyWhenObserved names resources that are ready as soon as they
 	// exist, such as Usages, which carry no Ready condition of their own.
 	ReadyWhenObserved map[resource.Name]bool
+	// Pending names what the API left out for now and what each waits
+	// for (see Defer): while it is not empty the XR is not Ready.
+	Pending map[string]string
 }
 
 // Selector names resources the API needs to read, by name or labels, in

@@ -1,6 +1,8 @@
 package compose
 
 import (
+	"fmt"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -30,6 +32,7 @@ func (r *Result) Resolve(req *Request, ref Reference) (xr *unstructured.Unstruct
 	r.Require[ref.Key] = Selector{APIVersion: Group + "/v1alpha1", Kind: ref.Kind, Namespace: ns, Name: ref.Name}
 	got, fetched := req.Required[ref.Key]
 	if !fetched {
+		r.Defer("the resources that need "+ref.Field, fmt.Sprintf("Crossplane to fetch %s %s/%s", ref.Kind, ns, ref.Name))
 		return nil, false, nil
 	}
 	if len(got) == 0 {

@@ -25,6 +25,8 @@ func (r *Result) Use(req *Request, d Dependency) {
 	_, ofOK := req.Observed[resource.Name(d.Of)]
 	_, byOK := req.Observed[resource.Name(d.By)]
 	if !ofOK || !byOK {
+		// Both exist after the next apply; until then the XR is not done.
+		r.Defer("usage-"+d.By+"-uses-"+d.Of, d.Of+" and "+d.By+" to exist")
 		return
 	}
 	sel := func(gvk schema.GroupVersionKind, component string) map[string]any {

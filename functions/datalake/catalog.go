@@ -103,6 +103,7 @@ func comment(s string) *string {
 // it (and the crawlers that select it) wait for the key's ARN.
 func (b *builder) crawlers() {
 	if b.keyARN == "" {
+		b.out.Defer("crawler role and crawlers", "the ARN of key")
 		return
 	}
 	var read []string

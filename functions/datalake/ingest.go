@@ -19,6 +19,7 @@ const (
 // wait for the key to exist.
 func (b *builder) firehose() {
 	if b.keyARN == "" {
+		b.out.Defer("firehose and its role", "the ARN of key")
 		return
 	}
 	arn := "arn:aws:s3:::" + b.spec.bucket(zoneRaw)
@@ -67,6 +68,7 @@ func (b *builder) firehose() {
 // the key's ARN.
 func (b *builder) trail() {
 	if !compose.IsReady(b.req.Observed["raw-bucket-policy"]) || b.keyARN == "" {
+		b.out.Defer("trail", "raw-bucket-policy to be Ready and the ARN of key")
 		return
 	}
 	b.out.Add("trail", &cloudtrail.Trail{

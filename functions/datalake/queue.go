@@ -66,6 +66,7 @@ func (b *builder) queueKeyStatement() map[string]any {
 // to), the bucket notifications.
 func (b *builder) ingestQueue() error {
 	if b.keyARN == "" {
+		b.out.Defer("ingest queues and bucket notifications", "the ARN of key")
 		return nil
 	}
 	region, queueARN, dlqARN := b.region(), b.spec.queueARN(b.spec.queueName()), b.spec.queueARN(b.spec.dlqName())
@@ -111,6 +112,7 @@ func (b *builder) ingestQueue() error {
 		}},
 	})
 	if !compose.IsReady(b.req.Observed["ingest-queue-policy"]) {
+		b.out.Defer("bucket notifications", "ingest-queue-policy to be Ready")
 		return nil
 	}
 	for _, zone := range []string{zoneRaw, zoneALB} {

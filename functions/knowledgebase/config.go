@@ -17,6 +17,7 @@ func ConfigMapName(xrName string) string { return xrName + "-knowledgebase" }
 func (b *builder) ragAPIConfig() {
 	id, arn := b.req.AtProvider("index", "id"), b.req.AtProvider("index", "arn")
 	if id == "" {
+		b.out.Defer("rag-api-config", "the id of index")
 		return
 	}
 	m := compose.Meta(b.req.XR, "rag-api-config", nil)

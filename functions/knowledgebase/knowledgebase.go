@@ -102,6 +102,7 @@ func (b *builder) index() {
 	})
 	key := b.req.AtProvider("index-key", "arn")
 	if key == "" {
+		b.out.Defer("index (and its data sources)", "the ARN of index-key")
 		return
 	}
 	b.out.Add("index", &kendra.Index{

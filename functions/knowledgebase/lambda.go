@@ -172,6 +172,7 @@ func (b *builder) lambda() {
 	})
 	indexID := b.req.AtProvider("index", "id")
 	if indexID == "" {
+		b.out.Defer("rag-api-lambda (and its URL and API)", "the id of index")
 		return
 	}
 	fm := compose.Meta(b.req.XR, "rag-api-lambda", nil)
@@ -300,6 +301,7 @@ func (b *builder) httpAPI(l *Lambda) {
 	})
 	exec := b.req.AtProvider("rag-api-http-api", "executionArn")
 	if exec == "" {
+		b.out.Defer("rag-api-api-permission", "the executionArn of rag-api-http-api")
 		return
 	}
 	b.out.Add("rag-api-api-permission", &lambda.Permission{

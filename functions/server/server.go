@@ -62,7 +62,16 @@ func (s *Server) RunFunction(ctx context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 
-	if err := s.compose(ctx, req, rsp, api, xr); err != nil {
+	observed, err := request.GetObservedComposedResources(req)
+	if err != nil {
+		response.Fatal(rsp, fmt.Errorf("cannot read observed composed resources of %s: %w", id, err))
+		return rsp, nil
+	}
+	// Before composing, so a failing AWS resource shows on the XR even when
+	// the API cannot compose this time.
+	setResourcesSynced(rsp, observed)
+
+	if err := s.compose(ctx, req, rsp, api, xr, observed); err != nil {
 		log.Info("composition failed", "error", err)
 		response.Fatal(rsp, fmt.Errorf("cannot compose %s: %w", id, err))
 		return rsp, nil
@@ -73,11 +82,7 @@ func (s *Server) RunFunction(ctx context.Context, req *fnv1.RunFunctionRequest) 
 
 // compose adds to the desired state the request carries (response.To copies
 // it), so earlier pipeline steps' resources survive untouched.
-func (s *Server) compose(ctx context.Context, req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse, api compose.API, xr *resource.Composite) error {
-	observed, err := request.GetObservedComposedResources(req)
-	if err != nil {
-		return fmt.Errorf("cannot read observed composed resources: %w", err)
-	}
+func (s *Server) compose(ctx context.Context, req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse, api compose.API, xr *resource.Composite, observed map[resource.Name]resource.ObservedComposed) error {
 	required, err := request.GetRequiredResources(req)
 	if err != nil {
 		return fmt.Errorf("cannot read required resources: %w", err)
@@ -121,9 +126,12 @@ func (s *Server) compose(ctx context.Context, req *fnv1.RunFunctionRequest, rsp 
 			return fmt.Errorf("cannot set status.%s: %w", k, err)
 		}
 	}
+	prevReady := req.GetDesired().GetComposite().GetReady()
 	if err := response.SetDesiredCompositeResource(rsp, dxr); err != nil {
 		return fmt.Errorf("cannot set desired composite resource: %w", err)
 	}
+	rsp.Desired.Composite.Ready = prevReady // an earlier step's say; setComposed may lower it
+	setComposed(rsp, res)
 
 	setRequirements(rsp, xr.Resource.GetNamespace(), res.Require)
 	for _, w := range res.Warnings {

@@ -24,7 +24,8 @@ const logsRegion = "us-east-1"
 func (b *builder) accessLogs() error {
 	dist := b.req.AtProvider("distribution", "arn")
 	if dist == "" {
-		return nil // the source names the distribution
+		b.out.Defer("access log delivery", "the ARN of distribution") // the source names the distribution
+		return nil
 	}
 	name := compose.ShortName(b.req.XR, "logs", 60) // delivery names: at most 60 characters
 	if err := b.cloudControl("logs-source", "AWS::Logs::DeliverySource", map[string]any{
@@ -39,7 +40,8 @@ func (b *builder) accessLogs() error {
 	}
 	dest := b.destinationARN()
 	if dest == "" || b.req.Observed["logs-source"].Resource == nil {
-		return nil // the delivery pairs the two once both exist
+		b.out.Defer("logs-delivery", "logs-source and logs-destination to exist") // the delivery pairs the two
+		return nil
 	}
 	return b.cloudControl("logs-delivery", "AWS::Logs::Delivery", map[string]any{
 		"DeliverySourceName": name, "DeliveryDestinationArn": dest,

@@ -165,6 +165,7 @@ func (b *builder) distribution() {
 func (b *builder) bucketPolicy() error {
 	arn := b.req.AtProvider("distribution", "arn")
 	if arn == "" {
+		b.out.Defer("bucket-policy", "the ARN of distribution")
 		return nil
 	}
 	bucketARN := "arn:aws:s3:::" + b.spec.BucketName

@@ -85,7 +85,8 @@ func (b *builder) compute() {
 	// template version would never start the instance refresh below.
 	version := b.req.AtProviderNumber("launch-template", "latestVersion")
 	if version == "" {
-		return // the group and what hangs off it wait for the template
+		b.out.Defer("asg (and what hangs off it)", "the latestVersion of launch-template")
+		return
 	}
 	b.out.Add("asg", &autoscaling.AutoscalingGroup{
 		ObjectMeta: b.meta("asg"),
@@ -136,6 +137,7 @@ func (b *builder) compute() {
 func (b *builder) databaseSecretAccess() {
 	arn := b.databaseSecretARN()
 	if arn == "" {
+		b.out.Defer("instance-role-db-secret", "the master user secret of database")
 		return
 	}
 	doc, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []map[string]any{{

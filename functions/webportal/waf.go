@@ -87,6 +87,8 @@ func (b *builder) firewall() {
 				Region: b.regionPtr(), ResourceArn: compose.Ptr(arn), WebACLArnSelector: ref("waf"),
 			}},
 		})
+	} else {
+		b.out.Defer("waf-alb", "the ARN of alb")
 	}
 }
 

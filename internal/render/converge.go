@@ -23,10 +23,21 @@ const maxConvergeSteps = 8
 // the converged one is everything the XR will own once AWS has answered
 // (node groups after their cluster, a bucket policy after its distribution).
 func Converge(ctx context.Context, fn Runner, in Input) (*Output, error) {
+	steps, err := Steps(ctx, fn, in)
+	if err != nil {
+		return nil, err
+	}
+	return steps[len(steps)-1], nil
+}
+
+// Steps is every render Converge makes, the first to the converged one:
+// what Crossplane sees reconcile by reconcile.
+func Steps(ctx context.Context, fn Runner, in Input) ([]*Output, error) {
 	out, err := Render(ctx, fn, in)
 	if err != nil {
 		return nil, err
 	}
+	steps := []*Output{out}
 	for range maxConvergeSteps {
 		next := in
 		next.Observed = observeAll(out.Composed)
@@ -34,8 +45,9 @@ func Converge(ctx context.Context, fn Runner, in Input) (*Output, error) {
 		if err != nil {
 			return nil, err
 		}
+		steps = append(steps, n)
 		if sameNames(out.Composed, n.Composed) {
-			return n, nil
+			return steps, nil
 		}
 		out = n
 	}
@@ -57,6 +69,9 @@ func observeAll(desired []unstructured.Unstructured) []unstructured.Unstructured
 			at[f] = Unknown
 		}
 		at["certificateAuthority"] = []any{map[string]any{"data": Unknown}}
+		// The secret RDS keeps a managed master password in, which a
+		// WebPortal's instances are allowed to read.
+		at["masterUserSecret"] = []any{map[string]any{"secretArn": Unknown}}
 		// A launch template's version number, which node groups and Auto
 		// Scaling groups pin.
 		at["latestVersion"] = Unknown

@@ -16,6 +16,7 @@ import (
 	xpresource "github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"google.golang.org/protobuf/types/known/structpb"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -70,6 +71,10 @@ func Render(ctx context.Context, fn Runner, in Input) (*Output, error) {
 	}
 	var rsp *fnv1.RunFunctionResponse
 	for i := 0; ; i++ {
+		// Each call starts from an empty desired state, as each of
+		// Crossplane's does: the SDK's response aliases the request's, so
+		// a reused one would carry the last call's answer into this one.
+		req.Desired = &fnv1.State{}
 		if rsp, err = fn.RunFunction(ctx, req); err != nil {
 			return nil, fmt.Errorf("cannot run function: %w", err)
 		}
@@ -167,7 +172,7 @@ func output(in Input, rsp *fnv1.RunFunctionResponse) (*Output, error) {
 		cond = xpv1.Creating().WithMessage("Unready resources: " + xpresource.StableNAndSomeMore(xpresource.DefaultFirstN, unready))
 	}
 	cond.LastTransitionTime = conditionTime
-	if err := unstructured.SetNestedSlice(xr.Object, []any{conditionMap(cond)}, "status", "conditions"); err != nil {
+	if err := unstructured.SetNestedSlice(xr.Object, xrConditions(cond, rsp.GetConditions()), "status", "conditions"); err != nil {
 		return nil, fmt.Errorf("cannot set XR conditions: %w", err)
 	}
 	out.XR = xr
@@ -176,6 +181,36 @@ func output(in Input, rsp *fnv1.RunFunctionResponse) (*Output, error) {
 		out.Results = append(out.Results, Result{Severity: r.GetSeverity().String(), Message: r.GetMessage()})
 	}
 	return out, nil
+}
+
+// xrConditions are the XR's Ready condition and, as Crossplane sets them,
+// the conditions the function set on it: system types (Ready, Synced,
+// Healthy) are Crossplane's alone, and a later one of a type replaces the
+// earlier.
+func xrConditions(ready xpv1.Condition, fromFn []*fnv1.Condition) []any {
+	out := []any{conditionMap(ready)}
+	at := map[string]int{string(ready.Type): 0}
+	for _, c := range fromFn {
+		if xpv1.IsSystemConditionType(xpv1.ConditionType(c.GetType())) {
+			continue
+		}
+		status := corev1.ConditionUnknown
+		switch c.GetStatus() {
+		case fnv1.Status_STATUS_CONDITION_TRUE:
+			status = corev1.ConditionTrue
+		case fnv1.Status_STATUS_CONDITION_FALSE:
+			status = corev1.ConditionFalse
+		}
+		m := conditionMap(xpv1.Condition{Type: xpv1.ConditionType(c.GetType()), Status: status, Reason: xpv1.ConditionReason(c.GetReason()),
+			Message: c.GetMessage(), LastTransitionTime: conditionTime})
+		if i, ok := at[c.GetType()]; ok {
+			out[i] = m
+			continue
+		}
+		at[c.GetType()] = len(out)
+		out = append(out, m)
+	}
+	return out
 }
 
 func conditionMap(c xpv1.Condition) map[string]any {
