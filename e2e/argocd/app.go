@@ -14,6 +14,10 @@ import (
 type Status struct {
 	Sync, Health, HealthMessage, OperationPhase, OperationMessage string
 	Conditions                                                    []string
+	// Unhealthy lists the managed resources whose health Argo CD
+	// persisted as other than Healthy, with its message ("Kind/name:
+	// Degraded: ..."), as `kubectl get application -o yaml` shows them.
+	Unhealthy []string
 }
 
 // StatusOf reads an Application's sync and health as Argo CD wrote them.
@@ -29,11 +33,20 @@ func StatusOf(app *unstructured.Unstructured) Status {
 		m, _ := c.(map[string]any)
 		s.Conditions = append(s.Conditions, fmt.Sprintf("%v: %v", m["type"], m["message"]))
 	}
+	res, _, _ := unstructured.NestedSlice(app.Object, "status", "resources")
+	for _, r := range res {
+		m, _ := r.(map[string]any)
+		h, _ := m["health"].(map[string]any)
+		if h == nil || h["status"] == "Healthy" {
+			continue
+		}
+		s.Unhealthy = append(s.Unhealthy, fmt.Sprintf("%v/%v: %v: %v", m["kind"], m["name"], h["status"], h["message"]))
+	}
 	return s
 }
 
 func (s Status) String() string {
-	return fmt.Sprintf("sync=%s health=%s %q operation=%s %q conditions=%q", s.Sync, s.Health, s.HealthMessage, s.OperationPhase, s.OperationMessage, s.Conditions)
+	return fmt.Sprintf("sync=%s health=%s %q operation=%s %q conditions=%q unhealthy=%q", s.Sync, s.Health, s.HealthMessage, s.OperationPhase, s.OperationMessage, s.Conditions, s.Unhealthy)
 }
 
 // SyncedAndHealthy is the state every Application must reach.
