@@ -33,6 +33,7 @@ FUZZTIME ?= 30s
 fuzz-alert-bridge:
 	go test ./$(ALERT_BRIDGE_DIR)/payload/ -run '^$$' -fuzz FuzzDecodeAlertmanager -fuzztime $(FUZZTIME)
 	go test ./$(ALERT_BRIDGE_DIR)/payload/ -run '^$$' -fuzz FuzzDecodeGrafana -fuzztime $(FUZZTIME)
+	go test ./$(ALERT_BRIDGE_DIR)/payload/ -run '^$$' -fuzz FuzzDecodeMatchesEncodingJSON -fuzztime $(FUZZTIME)
 	go test ./$(ALERT_BRIDGE_DIR)/store/ -run '^$$' -fuzz FuzzDecodeHeader -fuzztime $(FUZZTIME)
 
 TEST_TARGETS += test-alert-bridge

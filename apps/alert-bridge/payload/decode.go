@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -16,11 +17,13 @@ import (
 	"github.com/prometheus/alertmanager/template"
 )
 
-// decodeJSON decodes exactly one JSON object from body into v. Unknown
-// fields are tolerated (see the package comment); type mismatches, syntax
-// errors, a top-level value that is not an object and trailing data are
-// DecodeErrors with a reason naming the offending field where possible.
-func decodeJSON(body []byte, v any) error {
+// decodeJSON decodes exactly one JSON object from body into v, a pointer
+// to a struct of schema sc, in one pass after json.Valid (see fields.go).
+// Unknown fields are tolerated (see the package comment); type
+// mismatches, syntax errors, a top-level value that is not an object,
+// trailing data and invalid UTF-8 are DecodeErrors with a reason naming
+// the offending field where possible.
+func decodeJSON(body []byte, sc *schema, v any) error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return bad("empty body")
@@ -31,19 +34,18 @@ func decodeJSON(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		return bad("body is not valid UTF-8")
 	}
-	// json.Unmarshal (not a Decoder) so the alerts stream sees sub-slices
-	// of body; it also rejects trailing data.
-	if err := json.Unmarshal(body, v); err != nil {
-		if IsDecodeError(err) {
-			return err
-		}
+	if !json.Valid(body) {
+		// Valid says only no; Unmarshal says where and why.
+		var discard any
+		err := json.Unmarshal(body, &discard)
 		var se *json.SyntaxError
 		if errors.As(err, &se) && strings.Contains(se.Error(), "after top-level value") {
 			return bad("trailing data after the JSON object")
 		}
 		return &DecodeError{Reason: "malformed JSON", Err: describe(err)}
 	}
-	return nil
+	s := &scanner{data: body}
+	return decodeObject(s, sc, reflect.ValueOf(v), "")
 }
 
 func describe(err error) error {

@@ -35,6 +35,18 @@ type grafanaAlert struct {
 	PanelURL     string          `json:"panelURL"`
 }
 
+var (
+	grafanaMessageSchema = mustSchema[grafanaMessage]()
+	grafanaAlertSchema   = mustSchema[grafanaAlert]()
+)
+
+func grafanaCheck(i int, a *grafanaAlert) error {
+	if len(a.Values) > 0 && a.Values[0] != '{' && string(a.Values) != "null" {
+		return bad("alerts[%d].values must be an object or null", i)
+	}
+	return nil
+}
+
 // DecodeGrafana parses and validates a Grafana webhook body. Required:
 // version "1", a non-empty groupKey, status firing|resolved, a non-empty
 // alerts array whose alerts have status, labels and a fingerprint (Grafana
@@ -42,15 +54,10 @@ type grafanaAlert struct {
 // Notification keeps body as Raw (not copied).
 func DecodeGrafana(body []byte) (*Notification, error) {
 	var acc accumulator
-	m := grafanaMessage{Message: webhook.Message{Data: &template.Data{}}, Alerts: &alertStream[grafanaAlert]{acc: &acc,
+	m := grafanaMessage{Message: webhook.Message{Data: &template.Data{}}, Alerts: &alertStream[grafanaAlert]{acc: &acc, schema: grafanaAlertSchema,
 		alert: func(a *grafanaAlert) *template.Alert { return &a.Alert },
-		check: func(i int, a *grafanaAlert) error {
-			if len(a.Values) > 0 && a.Values[0] != '{' && string(a.Values) != "null" {
-				return bad("alerts[%d].values must be an object or null", i)
-			}
-			return nil
-		}}}
-	if err := decodeJSON(body, &m); err != nil {
+		check: grafanaCheck}}
+	if err := decodeJSON(body, grafanaMessageSchema, &m); err != nil {
 		return nil, err
 	}
 	if err := (header{m.Version, m.GroupKey, m.Data}).check("1", "Grafana"); err != nil {

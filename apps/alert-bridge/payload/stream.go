@@ -1,9 +1,8 @@
 package payload
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"github.com/prometheus/alertmanager/template"
 )
@@ -11,48 +10,58 @@ import (
 // alertStream decodes the "alerts" array one element at a time into T
 // (template.Alert, or Grafana's extension of it) and folds each into an
 // accumulator, so a body of 20,000 alerts never holds 20,000 decoded alerts
-// (decoding them all at once allocated ~6x the body). json.Unmarshal hands
-// UnmarshalJSON a sub-slice of the body, so nothing is copied.
+// (decoding them all at once allocated ~6x the body).
 type alertStream[T any] struct {
-	acc   *accumulator
-	alert func(*T) *template.Alert
-	check func(i int, v *T) error // sender-specific checks; may be nil
+	acc    *accumulator
+	schema *schema // of T
+	alert  func(*T) *template.Alert
+	check  func(i int, v *T) error // sender-specific checks; may be nil
 	// fallbackFP computes a fingerprint when the sender sent none (nil:
 	// the fingerprint is required).
 	fallbackFP func(template.KV) string
 }
 
-func (s *alertStream[T]) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok == nil {
+func (st *alertStream[T]) decodeField(s *scanner, _ string) error {
+	switch s.peek() {
+	case 'n':
+		s.value()
 		return nil // null: "alerts must be a non-empty array" below
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
+	case '[':
+	default:
+		s.value()
 		return bad("alerts must be an array")
 	}
-	for i := 0; dec.More(); i++ {
-		var v T
-		if err := dec.Decode(&v); err != nil {
-			if te, ok := err.(*json.UnmarshalTypeError); ok {
-				te.Field = fmt.Sprintf("alerts[%d].%s", i, te.Field)
-			}
-			return err
-		}
-		if s.check != nil {
-			if err := s.check(i, &v); err != nil {
-				return err
-			}
-		}
-		a := s.alert(&v)
-		if err := checkAlert(i, a, s.fallbackFP); err != nil {
-			return err
-		}
-		s.acc.add(a)
+	s.next()
+	if s.peek() == ']' {
+		s.next()
+		return nil
 	}
+	for i := 0; ; i++ {
+		var v T
+		if err := decodeObject(s, st.schema, reflect.ValueOf(&v), fmt.Sprintf("alerts[%d]", i)); err != nil {
+			return err
+		}
+		if err := st.add(i, &v); err != nil {
+			return err
+		}
+		if s.next() == ']' {
+			return nil
+		}
+	}
+}
+
+// add checks one decoded alert and folds it in.
+func (st *alertStream[T]) add(i int, v *T) error {
+	if st.check != nil {
+		if err := st.check(i, v); err != nil {
+			return err
+		}
+	}
+	a := st.alert(v)
+	if err := checkAlert(i, a, st.fallbackFP); err != nil {
+		return err
+	}
+	st.acc.add(a)
 	return nil
 }
 
