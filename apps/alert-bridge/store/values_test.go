@@ -69,3 +69,44 @@ func TestLargeValuesOwnBucket(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A file of an older version holds large messages as plain values: they
+// are read and deleted like the new form, and rewriting one (a dead
+// letter parked again) moves it to a bucket of its own.
+func TestLargePlainValueOfOlderFile(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "db"), Options{})
+	defer s.Close()
+	big := bytes.Repeat([]byte("x"), 1<<20)
+	k := seqKey(7)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		msgs := tx.Bucket(bMsgs)
+		if err := msgs.Put(k, big); err != nil { // as an older version wrote it
+			return err
+		}
+		if !bytes.Equal(getValue(msgs, k), big) || msgs.Bucket(k) != nil {
+			return fmt.Errorf("plain value not read as one")
+		}
+		if err := putValue(msgs, k, append(big, 'y')); err != nil {
+			return err
+		}
+		if msgs.Get(k) != nil || msgs.Bucket(k) == nil || len(getValue(msgs, k)) != len(big)+1 {
+			return fmt.Errorf("rewritten value not in a bucket of its own")
+		}
+		if err := deleteValue(msgs, k); err != nil {
+			return err
+		}
+		if getValue(msgs, k) != nil {
+			return fmt.Errorf("value left after delete")
+		}
+		if err := msgs.Put(k, big); err != nil {
+			return err
+		}
+		if err := deleteValue(msgs, k); err != nil || getValue(msgs, k) != nil {
+			return fmt.Errorf("plain value not deleted: %v", err)
+		}
+		return deleteValue(msgs, k) // missing: not an error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
