@@ -16,11 +16,6 @@ type amMessage struct {
 	Alerts   *alertStream[template.Alert] `json:"alerts"`
 }
 
-var (
-	amMessageSchema = mustSchema[amMessage]()
-	amAlertSchema   = mustSchema[template.Alert]()
-)
-
 // DecodeAlertmanager parses and validates an Alertmanager webhook body.
 // Required: version "4", a non-empty groupKey, status firing|resolved, a
 // non-empty alerts array whose alerts have a status and labels. A missing
@@ -29,8 +24,8 @@ var (
 func DecodeAlertmanager(body []byte) (*Notification, error) {
 	var acc accumulator
 	m := amMessage{Message: webhook.Message{Data: &template.Data{}},
-		Alerts: &alertStream[template.Alert]{acc: &acc, schema: amAlertSchema, alert: func(a *template.Alert) *template.Alert { return a }, fallbackFP: labelsFingerprint}}
-	if err := decodeJSON(body, amMessageSchema, &m); err != nil {
+		Alerts: &alertStream[template.Alert]{acc: &acc, alert: func(a *template.Alert) *template.Alert { return a }, fallbackFP: labelsFingerprint}}
+	if err := decodeJSON(body, &m); err != nil {
 		return nil, err
 	}
 	if err := (header{m.Version, m.GroupKey, m.Data}).check("4", "Alertmanager"); err != nil {

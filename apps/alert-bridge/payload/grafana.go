@@ -35,11 +35,6 @@ type grafanaAlert struct {
 	PanelURL     string          `json:"panelURL"`
 }
 
-var (
-	grafanaMessageSchema = mustSchema[grafanaMessage]()
-	grafanaAlertSchema   = mustSchema[grafanaAlert]()
-)
-
 func grafanaCheck(i int, a *grafanaAlert) error {
 	if len(a.Values) > 0 && a.Values[0] != '{' && string(a.Values) != "null" {
 		return bad("alerts[%d].values must be an object or null", i)
@@ -54,10 +49,10 @@ func grafanaCheck(i int, a *grafanaAlert) error {
 // Notification keeps body as Raw (not copied).
 func DecodeGrafana(body []byte) (*Notification, error) {
 	var acc accumulator
-	m := grafanaMessage{Message: webhook.Message{Data: &template.Data{}}, Alerts: &alertStream[grafanaAlert]{acc: &acc, schema: grafanaAlertSchema,
+	m := grafanaMessage{Message: webhook.Message{Data: &template.Data{}}, Alerts: &alertStream[grafanaAlert]{acc: &acc,
 		alert: func(a *grafanaAlert) *template.Alert { return &a.Alert },
 		check: grafanaCheck}}
-	if err := decodeJSON(body, grafanaMessageSchema, &m); err != nil {
+	if err := decodeJSON(body, &m); err != nil {
 		return nil, err
 	}
 	if err := (header{m.Version, m.GroupKey, m.Data}).check("1", "Grafana"); err != nil {

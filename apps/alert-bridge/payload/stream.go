@@ -2,52 +2,54 @@ package payload
 
 import (
 	"fmt"
-	"reflect"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/prometheus/alertmanager/template"
 )
 
 // alertStream decodes the "alerts" array one element at a time into T
 // (template.Alert, or Grafana's extension of it) and folds each into an
 // accumulator, so a body of 20,000 alerts never holds 20,000 decoded alerts
-// (decoding them all at once allocated ~6x the body).
+// (decoding them all at once allocated ~6x the body). As a
+// json.UnmarshalerFrom it reads the elements off the caller's decoder, in
+// the same pass over the body as the rest of the message.
 type alertStream[T any] struct {
-	acc    *accumulator
-	schema *schema // of T
-	alert  func(*T) *template.Alert
-	check  func(i int, v *T) error // sender-specific checks; may be nil
+	acc   *accumulator
+	alert func(*T) *template.Alert
+	check func(i int, v *T) error // sender-specific checks; may be nil
 	// fallbackFP computes a fingerprint when the sender sent none (nil:
 	// the fingerprint is required).
 	fallbackFP func(template.KV) string
 }
 
-func (st *alertStream[T]) decodeField(s *scanner, _ string) error {
-	switch s.peek() {
+func (st *alertStream[T]) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	switch dec.PeekKind() {
 	case 'n':
-		s.value()
-		return nil // null: "alerts must be a non-empty array" below
+		_, err := dec.ReadToken()
+		return err // null: "alerts must be a non-empty array" later
 	case '[':
 	default:
-		s.value()
+		if err := dec.SkipValue(); err != nil {
+			return err
+		}
 		return bad("alerts must be an array")
 	}
-	s.next()
-	if s.peek() == ']' {
-		s.next()
-		return nil
+	if _, err := dec.ReadToken(); err != nil {
+		return err
 	}
-	for i := 0; ; i++ {
+	for i := 0; dec.PeekKind() != ']'; i++ {
 		var v T
-		if err := decodeObject(s, st.schema, reflect.ValueOf(&v), fmt.Sprintf("alerts[%d]", i)); err != nil {
+		// The decoder carries decodeOptions; UnmarshalDecode uses them.
+		if err := json.UnmarshalDecode(dec, &v); err != nil {
 			return err
 		}
 		if err := st.add(i, &v); err != nil {
 			return err
 		}
-		if s.next() == ']' {
-			return nil
-		}
 	}
+	_, err := dec.ReadToken()
+	return err
 }
 
 // add checks one decoded alert and folds it in.
