@@ -2,12 +2,15 @@ package deliver
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/unsilo/unsilo/apps/alert-bridge/loadgen"
@@ -83,4 +86,49 @@ func TestTransportDoesNotRePOST(t *testing.T) {
 		}
 	}
 	t.Logf("%d POSTs, one per attempt", len(srv.seen))
+}
+
+// countingConn counts the writes a client makes on its connections.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// A small notification goes out in one write(2): headers and body
+// together (each write on loopback pays the receiver's TCP path too); one
+// over the transport's 4 KiB write buffer in two. The streamed form took
+// four writes or more.
+func TestSmallDeliveryIsOneWrite(t *testing.T) {
+	for _, tc := range []struct {
+		alerts    int
+		maxWrites int64
+	}{{1, 1}, {5, 2}} {
+		t.Run(fmt.Sprintf("alerts=%d", tc.alerts), func(t *testing.T) {
+			var writes atomic.Int64
+			var dialer net.Dialer
+			client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				c, err := dialer.DialContext(ctx, network, addr)
+				return countingConn{c, &writes}, err
+			}}}
+			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				io.WriteString(w, `{"ok":true}`)
+			}))
+			defer rcv.Close()
+			f := start(t, rcv.URL, options{workers: 1, client: client})
+			const n = 5
+			for i := range n {
+				f.enqueue(t, loadgen.Spec{Group: fmt.Sprint("g", i), Alerts: tc.alerts})
+			}
+			waitFor(t, "all delivered", func() bool { return f.st.Depth() == 0 })
+			if got := writes.Load(); got > n*tc.maxWrites {
+				t.Fatalf("%d writes for %d deliveries, want at most %d each", got, n, tc.maxWrites)
+			}
+		})
+	}
 }

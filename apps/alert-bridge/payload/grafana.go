@@ -35,6 +35,13 @@ type grafanaAlert struct {
 	PanelURL     string          `json:"panelURL"`
 }
 
+func grafanaCheck(i int, a *grafanaAlert) error {
+	if len(a.Values) > 0 && a.Values[0] != '{' && string(a.Values) != "null" {
+		return bad("alerts[%d].values must be an object or null", i)
+	}
+	return nil
+}
+
 // DecodeGrafana parses and validates a Grafana webhook body. Required:
 // version "1", a non-empty groupKey, status firing|resolved, a non-empty
 // alerts array whose alerts have status, labels and a fingerprint (Grafana
@@ -44,12 +51,7 @@ func DecodeGrafana(body []byte) (*Notification, error) {
 	var acc accumulator
 	m := grafanaMessage{Message: webhook.Message{Data: &template.Data{}}, Alerts: &alertStream[grafanaAlert]{acc: &acc,
 		alert: func(a *grafanaAlert) *template.Alert { return &a.Alert },
-		check: func(i int, a *grafanaAlert) error {
-			if len(a.Values) > 0 && a.Values[0] != '{' && string(a.Values) != "null" {
-				return bad("alerts[%d].values must be an object or null", i)
-			}
-			return nil
-		}}}
+		check: grafanaCheck}}
 	if err := decodeJSON(body, &m); err != nil {
 		return nil, err
 	}

@@ -1,18 +1,19 @@
 package payload
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/prometheus/alertmanager/template"
 )
 
 // alertStream decodes the "alerts" array one element at a time into T
 // (template.Alert, or Grafana's extension of it) and folds each into an
 // accumulator, so a body of 20,000 alerts never holds 20,000 decoded alerts
-// (decoding them all at once allocated ~6x the body). json.Unmarshal hands
-// UnmarshalJSON a sub-slice of the body, so nothing is copied.
+// (decoding them all at once allocated ~6x the body). As a
+// json.UnmarshalerFrom it reads the elements off the caller's decoder, in
+// the same pass over the body as the rest of the message.
 type alertStream[T any] struct {
 	acc   *accumulator
 	alert func(*T) *template.Alert
@@ -22,37 +23,47 @@ type alertStream[T any] struct {
 	fallbackFP func(template.KV) string
 }
 
-func (s *alertStream[T]) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok == nil {
-		return nil // null: "alerts must be a non-empty array" below
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
+func (st *alertStream[T]) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	switch dec.PeekKind() {
+	case 'n':
+		_, err := dec.ReadToken()
+		return err // null: "alerts must be a non-empty array" later
+	case '[':
+	default:
+		if err := dec.SkipValue(); err != nil {
+			return err
+		}
 		return bad("alerts must be an array")
 	}
-	for i := 0; dec.More(); i++ {
-		var v T
-		if err := dec.Decode(&v); err != nil {
-			if te, ok := err.(*json.UnmarshalTypeError); ok {
-				te.Field = fmt.Sprintf("alerts[%d].%s", i, te.Field)
-			}
-			return err
-		}
-		if s.check != nil {
-			if err := s.check(i, &v); err != nil {
-				return err
-			}
-		}
-		a := s.alert(&v)
-		if err := checkAlert(i, a, s.fallbackFP); err != nil {
-			return err
-		}
-		s.acc.add(a)
+	if _, err := dec.ReadToken(); err != nil {
+		return err
 	}
+	for i := 0; dec.PeekKind() != ']'; i++ {
+		var v T
+		// The decoder carries decodeOptions; UnmarshalDecode uses them.
+		if err := json.UnmarshalDecode(dec, &v); err != nil {
+			return err
+		}
+		if err := st.add(i, &v); err != nil {
+			return err
+		}
+	}
+	_, err := dec.ReadToken()
+	return err
+}
+
+// add checks one decoded alert and folds it in.
+func (st *alertStream[T]) add(i int, v *T) error {
+	if st.check != nil {
+		if err := st.check(i, v); err != nil {
+			return err
+		}
+	}
+	a := st.alert(v)
+	if err := checkAlert(i, a, st.fallbackFP); err != nil {
+		return err
+	}
+	st.acc.add(a)
 	return nil
 }
 

@@ -184,9 +184,9 @@ func (s *Server) webhook(src payload.Source) http.HandlerFunc {
 	if src == payload.SourceGrafana {
 		decode, bearer = payload.DecodeGrafana, s.cfg.GrafanaBearer
 	}
+	log := s.cfg.Log.With("source", src) // once: With formats its attributes
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		log := s.cfg.Log.With("source", src)
 		// 1. Credentials that need no body: no slot, no memory yet.
 		err := bearer.Check(r.Header)
 		if err == nil && src == payload.SourceGrafana {

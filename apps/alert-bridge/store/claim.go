@@ -68,7 +68,7 @@ func (s *Store) Due(_ context.Context, max int) ([]outbox.Lease, time.Duration, 
 				continue
 			}
 			latest := seqs[len(seqs)-1]
-			mv := msgs.Get(seqKey(latest))
+			mv := getValue(msgs, seqKey(latest))
 			if mv == nil {
 				return fmt.Errorf("group %s queues message %d, which is missing", g, latest)
 			}
@@ -245,8 +245,8 @@ func (l *lease) Bury(ctx context.Context, reason string) error {
 			return err
 		}
 		dead := tx.Bucket(bDead)
-		added = dead.Get([]byte(l.msg.ID)) == nil // an earlier try may have committed
-		if err := dead.Put([]byte(l.msg.ID), val); err != nil {
+		added = getValue(dead, []byte(l.msg.ID)) == nil // an earlier try may have committed
+		if err := putValue(dead, []byte(l.msg.ID), val); err != nil {
 			return fmt.Errorf("put dead letter: %w", err)
 		}
 		return tx.Bucket(bDeadIdx).Put(append(be64(uint64(now.UnixNano())), l.msg.ID...), nil)

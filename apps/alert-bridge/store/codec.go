@@ -22,7 +22,8 @@ type header struct {
 	Notification payload.Notification `json:"notification"`
 }
 
-// A stored message is raw body || header JSON || be32(len(header JSON)).
+// A stored message is raw body || header || be32(len(header)), the
+// header in the binary form of header.go (JSON in files written before it).
 // The body comes first, as the sender sent it and never re-encoded, so a
 // receiver can read it straight into a buffer with room for the header and
 // the store appends the rest without copying the body (see AppendValue).
@@ -31,12 +32,12 @@ func encodeMsg(h *header, raw []byte) ([]byte, error) {
 }
 
 func appendHeader(v []byte, h *header) ([]byte, error) {
-	j, err := json.Marshal(h)
+	start := len(v)
+	v, err := appendHeaderBinary(v, h)
 	if err != nil {
-		return nil, fmt.Errorf("encode message %s: %w", h.ID, err)
+		return nil, err
 	}
-	v = append(v, j...)
-	return binary.BigEndian.AppendUint32(v, uint32(len(j))), nil
+	return binary.BigEndian.AppendUint32(v, uint32(len(v)-start)), nil
 }
 
 // decodeHeader reads the header of a stored message; raw is the body
@@ -50,8 +51,12 @@ func decodeHeader(v []byte) (h header, raw []byte, err error) {
 		return h, nil, fmt.Errorf("stored message header of %d bytes overruns its %d-byte value", n, len(v))
 	}
 	end := len(v) - 4
-	if err := json.Unmarshal(v[end-n:end], &h); err != nil {
-		return h, nil, fmt.Errorf("decode stored message header: %w", err)
+	if hv := v[end-n : end]; len(hv) > 0 && hv[0] == '{' { // written before the binary form
+		if err := json.Unmarshal(hv, &h); err != nil {
+			return h, nil, fmt.Errorf("decode stored message header: %w", err)
+		}
+	} else if h, err = decodeHeaderBinary(hv); err != nil {
+		return h, nil, err
 	}
 	return h, v[:end-n], nil
 }

@@ -31,7 +31,7 @@ func (s *Store) Replay(ctx context.Context, ids []string) ([]string, error) {
 		}
 		now := s.opts.Now()
 		for _, id := range todo {
-			v := dead.Get([]byte(id))
+			v := getValue(dead, []byte(id))
 			if v == nil {
 				return fmt.Errorf("%w: %s", ErrNotFound, id)
 			}
@@ -51,13 +51,13 @@ func (s *Store) Replay(ctx context.Context, ids []string) ([]string, error) {
 			if err := msgs.SetSequence(max(seq, msgs.Sequence())); err != nil {
 				return fmt.Errorf("persist sequence: %w", err)
 			}
-			if err := msgs.Put(seqKey(seq), val); err != nil {
+			if err := putValue(msgs, seqKey(seq), val); err != nil {
 				return fmt.Errorf("put message %s: %w", id, err)
 			}
 			if _, err := s.appendToGroup(tx, h.Notification.GroupID, seq, now); err != nil {
 				return err
 			}
-			if err := dead.Delete([]byte(id)); err != nil {
+			if err := deleteValue(dead, []byte(id)); err != nil {
 				return fmt.Errorf("delete dead letter %s: %w", id, err)
 			}
 			if err := tx.Bucket(bDeadIdx).Delete(append(be64(uint64(deadAt.UnixNano())), id...)); err != nil {
@@ -80,9 +80,10 @@ func (s *Store) Replay(ctx context.Context, ids []string) ([]string, error) {
 func (s *Store) DeadLetters(limit int) ([]*outbox.Message, error) {
 	var out []*outbox.Message
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bDead).Cursor()
+		dead := tx.Bucket(bDead)
+		c := dead.Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
-			m, err := toMessage(v)
+			m, err := toMessage(valueAt(dead, k, v))
 			if err != nil {
 				return fmt.Errorf("dead letter %s: %w", k, err)
 			}
@@ -112,8 +113,8 @@ func (s *Store) PruneDead(ctx context.Context, retention time.Duration) (int, er
 				keys = append(keys, bytes.Clone(k))
 			}
 			for _, k := range keys {
-				if dead.Get(k[8:]) != nil {
-					if err := dead.Delete(k[8:]); err != nil {
+				if getValue(dead, k[8:]) != nil {
+					if err := deleteValue(dead, k[8:]); err != nil {
 						return fmt.Errorf("delete dead letter: %w", err)
 					}
 					n++

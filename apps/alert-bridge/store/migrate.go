@@ -64,7 +64,7 @@ func (s *Store) migrateV1(tx *bolt.Tx) error {
 		if err != nil {
 			return err
 		}
-		if err := msgs.Put(seqKey(seq), val); err != nil {
+		if err := putValue(msgs, seqKey(seq), val); err != nil {
 			return fmt.Errorf("migrate %s: %w", k, err)
 		}
 		_, err = s.appendToGroup(tx, h.Notification.GroupID, seq, h.ReceivedAt)
@@ -87,7 +87,7 @@ func (s *Store) migrateV1(tx *bolt.Tx) error {
 		if err != nil {
 			return err
 		}
-		if err := dead.Put(k, val); err != nil {
+		if err := putValue(dead, k, val); err != nil {
 			return fmt.Errorf("migrate dead letter %s: %w", k, err)
 		}
 		if err := tx.Bucket(bDeadIdx).Put(append(be64(uint64(h.DeadAt.UnixNano())), k...), nil); err != nil {

@@ -48,7 +48,7 @@ func (s *Store) Enqueue(ctx context.Context, n *payload.Notification) (outbox.En
 				return fmt.Errorf("persist sequence: %w", err)
 			}
 		}
-		if err := msgs.Put(seqKey(seq), val); err != nil {
+		if err := putValue(msgs, seqKey(seq), val); err != nil {
 			return fmt.Errorf("put message %s: %w", id, err)
 		}
 		var err error
@@ -133,7 +133,7 @@ func deleteMsg(tx *bolt.Tx, g payload.Digest, seq uint64) error {
 	if err := tx.Bucket(bGQ).Delete(gqKey(g, seq)); err != nil {
 		return fmt.Errorf("unqueue %d: %w", seq, err)
 	}
-	if err := tx.Bucket(bMsgs).Delete(seqKey(seq)); err != nil {
+	if err := deleteValue(tx.Bucket(bMsgs), seqKey(seq)); err != nil {
 		return fmt.Errorf("delete message %d: %w", seq, err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unsilo/unsilo/apps/alert-bridge/loadgen"
 	"github.com/unsilo/unsilo/apps/alert-bridge/membudget"
 	"github.com/unsilo/unsilo/apps/alert-bridge/outbox"
 )
@@ -125,12 +127,20 @@ func TestExpedite(t *testing.T) {
 	}
 }
 
+// Run with small bodies and with bodies over a page, which the store keeps
+// in buckets of their own (values.go).
 func TestBuryReplayRetention(t *testing.T) {
+	for _, alerts := range []int{1, 100} {
+		t.Run(fmt.Sprintf("alerts=%d", alerts), func(t *testing.T) { testBuryReplayRetention(t, alerts) })
+	}
+}
+
+func testBuryReplayRetention(t *testing.T, alerts int) {
 	clk := newClock()
 	s := open(t, filepath.Join(t.TempDir(), "db"), Options{Now: clk.Now})
 	defer s.Close()
 	ctx := context.Background()
-	id := enqueue(t, s, notif(t, "g", "firing", 0, 1)).ID
+	id := enqueue(t, s, notif(t, "g", "firing", 0, alerts)).ID
 	if err := due(t, s, 1)[0].Bury(ctx, "HTTP 404"); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +148,7 @@ func TestBuryReplayRetention(t *testing.T) {
 		t.Fatalf("depth %d dead %d", s.Depth(), s.DeadCount())
 	}
 	// The group moves on while its old state is parked.
-	enqueue(t, s, notif(t, "g", "resolved", 0, 1))
+	enqueue(t, s, notif(t, "g", "resolved", 0, alerts))
 	live := due(t, s, 1)[0]
 	if _, err := s.Replay(ctx, []string{id}); err != nil {
 		t.Fatal(err)
@@ -149,6 +159,9 @@ func TestBuryReplayRetention(t *testing.T) {
 	if len(l) != 1 || l[0].Message().ID != id || !l[0].Message().Replayed || l[0].Message().Attempts != 0 {
 		t.Fatalf("replayed lease %+v", l)
 	}
+	if want := loadgen.Body(loadgen.Spec{Group: "g", Status: "firing", Alerts: alerts}); !bytes.Equal(l[0].Message().Notification.Raw, want) {
+		t.Fatalf("replayed body of %d bytes differs from the %d sent", len(l[0].Message().Notification.Raw), len(want))
+	}
 	l[0].Delivered(ctx)
 	live.Delivered(ctx)
 	if s.Depth() != 0 || s.DeadCount() != 0 {
@@ -156,7 +169,7 @@ func TestBuryReplayRetention(t *testing.T) {
 	}
 	// Retention: dead letters older than it go.
 	for i := range 3 {
-		enqueue(t, s, notif(t, fmt.Sprint(i), "firing", 0, 1))
+		enqueue(t, s, notif(t, fmt.Sprint(i), "firing", 0, alerts))
 		due(t, s, 1)[0].Bury(ctx, "x")
 		clk.Add(24 * time.Hour)
 	}

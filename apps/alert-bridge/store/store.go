@@ -199,8 +199,8 @@ func (s *Store) init(tx *bolt.Tx) error {
 // not see a running transaction's writes).
 func (s *Store) counts(tx *bolt.Tx) error {
 	s.seq.Store(tx.Bucket(bMsgs).Sequence())
-	s.depth.Store(int64(tx.Bucket(bMsgs).Stats().KeyN))
-	s.dead.Store(int64(tx.Bucket(bDead).Stats().KeyN))
+	s.depth.Store(countKeys(tx.Bucket(bMsgs)))
+	s.dead.Store(countKeys(tx.Bucket(bDead)))
 	return nil
 }
 

@@ -274,6 +274,26 @@ func (b *bridge) rssParts() (cur, peak, anon int64) {
 	return cur, peak, anon
 }
 
+// cpu is the bridge's CPU time so far (user + system, from
+// /proc/<pid>/stat): CPU per webhook is a figure a busy machine does not
+// distort the way it distorts wall-clock throughput.
+func (b *bridge) cpu() time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / ticks
+}
+
 func loadavg() string {
 	raw, _ := os.ReadFile("/proc/loadavg")
 	f := strings.Fields(string(raw))

@@ -82,9 +82,9 @@ func throughput(ctx context.Context, c config, b *bridge, rcv *receiver) (result
 	time.Sleep(c.warmup)
 	before := rcv.delivered.Load()
 	measuring.Store(true)
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), b.cpu()
 	wg.Wait()
-	el := time.Since(t0).Seconds()
+	el, cpu := time.Since(t0).Seconds(), b.cpu()-cpu0
 	measuring.Store(false)
 	var all []time.Duration
 	for _, l := range lat {
@@ -95,7 +95,8 @@ func throughput(ctx context.Context, c config, b *bridge, rcv *receiver) (result
 	return result{"webhooks": len(all), "webhooksPerSecond": round(float64(len(all)) / el), "errors": errs.Load(),
 		"ackP50ms": pct(all, .5), "ackP99ms": pct(all, .99), "ackMaxMs": pct(all, 1), "seconds": round(el),
 		"deliveredDuringRun": rcv.delivered.Load() - before, "concurrency": c.concurrency, "alertsPerWebhook": c.alerts,
-		"peakRSSMiB": peak >> 20}, nil
+		"peakRSSMiB": peak >> 20, "bridgeCPUSeconds": round(cpu.Seconds()),
+		"bridgeCPUPerWebhookUs": round(float64(cpu.Microseconds()) / float64(max(1, len(all))))}, nil
 }
 
 // drain: the receiver is down while backlog webhooks arrive (each a new
