@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -85,7 +86,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if string(body) != string(raw) {
+			if !bytes.Equal(body, raw) {
 				t.Fatalf("body %q, want %q", body, raw)
 			}
 			if g, w := jsonOf(t, got), jsonOf(t, tc.h); g != w {
@@ -144,7 +145,7 @@ func FuzzDecodeHeader(f *testing.F) {
 		}
 		// Compared by their encodings: a corrupt time may be outside what
 		// JSON can print.
-		if b2, err := appendHeaderBinary(nil, &h2); err != nil || string(b2) != string(b) {
+		if b2, err := appendHeaderBinary(nil, &h2); err != nil || !bytes.Equal(b2, b) {
 			t.Fatalf("re-encode changed the header (%v):\n got %x\nwant %x", err, b2, b)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // A message larger than a page is kept in a bucket of its own
@@ -62,7 +63,7 @@ func valueAt(b *bolt.Bucket, k, v []byte) []byte {
 // is not an error.
 func deleteValue(b *bolt.Bucket, k []byte) error {
 	err := b.Delete(k)
-	if errors.Is(err, bolt.ErrIncompatibleValue) {
+	if errors.Is(err, berrors.ErrIncompatibleValue) {
 		err = b.DeleteBucket(k)
 	}
 	return err
