@@ -23,10 +23,6 @@ import (
 // issue owns; the check still runs and must still fail (so the entry is
 // removed once the defect is fixed).
 var knownDefects = map[string]string{
-	// The bootstrap applies only the roots and releases, yet the release
-	// starts later waves before earlier children are Healthy as the test
-	// sees them (delivery, issue 12: the waves of clusters/README.md).
-	"sync waves order the first sync": "the release starts later waves before earlier children are Healthy",
 	// The function does not carry a composed resource's failure onto the
 	// XR (compositions, issue 13), so neither the XR nor Argo CD (which
 	// judges the XR) shows AWS's message.
