@@ -151,7 +151,7 @@ func checkFault(t *testing.T, ctx context.Context, r *rig, x xr) {
 // them as requiring pruning, and AWS keeps every resource. Deleting them
 // then, as a platform admin does after review (clusters/README.md),
 // deletes their AWS resources but the ones composed with deletionPolicy
-// Orphan.
+// Orphan, each used resource after its user (the Usages).
 func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []string, gone []xr) {
 	type usage struct{ of, by string }
 	var usages []usage
@@ -159,6 +159,11 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 	var all []*unstructured.Unstructured
 	for _, x := range gone {
 		for _, u := range composedOf(ctx, r.c, x, "protection.crossplane.io/v1beta1", "Usage") {
+			// Ready: Crossplane resolved both ends and labelled the used
+			// one in-use, which its webhook then guards.
+			if s, msg := condition(&u, "Ready"); s != "True" {
+				t.Errorf("Usage %s/%s is not Ready (%s %q): Crossplane does not hold back what it protects", u.GetNamespace(), u.GetName(), s, msg)
+			}
 			of, _, _ := unstructured.NestedString(u.Object, "spec", "of", "resourceSelector", "matchLabels", "platform.unsilo.dev/component")
 			by, _, _ := unstructured.NestedString(u.Object, "spec", "by", "resourceSelector", "matchLabels", "platform.unsilo.dev/component")
 			usages = append(usages, usage{of, by})
@@ -279,18 +284,21 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 	var wrong []string
 	seen := map[usage]bool{}
 	for _, u := range usages {
-		if !seen[u] && deleted[u.by].After(deleted[u.of]) {
+		of, ofGone := deleted[u.of]
+		by, byGone := deleted[u.by]
+		if !seen[u] && ofGone && byGone && by.After(of) {
 			wrong = append(wrong, fmt.Sprintf("%s uses %s, but AWS deleted %s first (%s before %s)", u.by, u.of, u.of,
-				deleted[u.of].Format(time.StampMilli), deleted[u.by].Format(time.StampMilli)))
+				of.Format(time.StampMilli), by.Format(time.StampMilli)))
 		}
 		seen[u] = true
 	}
-	// Crossplane holds a used resource back with its validating webhook,
-	// which the API server cannot reach here, so the order is whatever the
-	// garbage collector and the provider make of it: shown, not judged
-	// (e2e/README.md, Limits).
-	t.Logf("%d resources deleted in AWS, %d kept (deletionPolicy Orphan); Usage order not checked (webhooks off): %d of %d Usages saw what they protect deleted first\n%s",
-		len(deleted), len(kept), len(wrong), len(seen), strings.Join(wrong, "\n"))
+	// Crossplane's validating webhook refuses to delete a used resource
+	// until its user is gone (the API server reaches it through the proxy).
+	if len(wrong) > 0 {
+		t.Errorf("%d of %d Usages saw what they protect deleted first:\n%s", len(wrong), len(seen), strings.Join(wrong, "\n"))
+	}
+	t.Logf("%d resources deleted in AWS, %d kept (deletionPolicy Orphan); every one of %d Usages' used resource outlived its user",
+		len(deleted), len(kept), len(seen))
 }
 
 // composed reads every resource Crossplane composed for an XR.
