@@ -232,9 +232,24 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 		}
 	}
 
+	// Users first (gone lists them so). A claim another uses (the portal's
+	// Network) is refused by Crossplane's Usage webhook until its user is
+	// gone: retried, as an admin re-running kubectl delete would.
 	for _, x := range gone {
-		if err := r.c.Delete(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName()); err != nil {
+		var err error
+		refused := 0
+		if !poll(ctx, 5*time.Minute, func() bool {
+			err = r.c.Delete(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
+			if err != nil && strings.Contains(err.Error(), "nousages.protection.crossplane.io") {
+				refused++
+				return false
+			}
+			return err == nil || apierrors.IsNotFound(err)
+		}) {
 			t.Fatalf("kubectl delete %s: %v", x.id(), err)
+		}
+		if refused > 0 {
+			t.Logf("kubectl delete %s: refused %d times while a Usage held it (%v), then accepted", x.id(), refused, err)
 		}
 	}
 	for _, x := range gone {

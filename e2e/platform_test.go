@@ -89,6 +89,7 @@ func TestPlatformComesUpOnOneMachine(t *testing.T) {
 		}
 	})
 	t.Run("an AWS failure shows and clears", func(t *testing.T) { checkFault(t, ctx, r, find(t, xrs, "StaticSite", "example-team", "shop-site")) })
+	t.Run("a commit promoting prod changes only prod, to exactly the pinned tree", func(t *testing.T) { checkPromotion(t, ctx, r) })
 	t.Run("a commit removing claims keeps them; deleting them deletes their AWS resources", func(t *testing.T) {
 		checkPrune(t, ctx, r, "example-team", []string{"portal.yaml", "network.yaml"},
 			[]xr{find(t, xrs, "WebPortal", "example-team", "shop"), find(t, xrs, "Network", "example-team", "shop")})
