@@ -22,18 +22,7 @@ import (
 // knownDefects are checks that fail on this tree for a defect another
 // issue owns; the check still runs and must still fail (so the entry is
 // removed once the defect is fixed).
-var knownDefects = map[string]string{
-	// The bootstrap applies only the roots and releases, yet the release
-	// starts later waves before earlier children are Healthy as the test
-	// sees them (delivery, issue 12: the waves of clusters/README.md).
-	"sync waves order the first sync": "the release starts later waves before earlier children are Healthy",
-	// The XR carries AWS's message (ResourcesSynced) and Argo CD judges it
-	// Degraded with it, but Argo CD v3 writes no health message on the
-	// Application (status.health.message is deprecated) and keeps resource
-	// health in its resource tree, not in status.resources, unless
-	// controller.resource.health.persist is set; the check reads neither.
-	"AWS error in Argo CD health": "Argo CD v3 keeps the XR's health message out of the Application this check reads",
-}
+var knownDefects = map[string]string{}
 
 // defect reports a failed check, or for a known defect that it still
 // holds; a known defect that no longer fails is an error too.
@@ -156,7 +145,7 @@ func checkFault(t *testing.T, ctx context.Context, r *rig, x xr) {
 // them as requiring pruning, and AWS keeps every resource. Deleting them
 // then, as a platform admin does after review (clusters/README.md),
 // deletes their AWS resources but the ones composed with deletionPolicy
-// Orphan.
+// Orphan, each used resource after its user (the Usages).
 func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []string, gone []xr) {
 	type usage struct{ of, by string }
 	var usages []usage
@@ -164,6 +153,11 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 	var all []*unstructured.Unstructured
 	for _, x := range gone {
 		for _, u := range composedOf(ctx, r.c, x, "protection.crossplane.io/v1beta1", "Usage") {
+			// Ready: Crossplane resolved both ends and labelled the used
+			// one in-use, which its webhook then guards.
+			if s, msg := condition(&u, "Ready"); s != "True" {
+				t.Errorf("Usage %s/%s is not Ready (%s %q): Crossplane does not hold back what it protects", u.GetNamespace(), u.GetName(), s, msg)
+			}
 			of, _, _ := unstructured.NestedString(u.Object, "spec", "of", "resourceSelector", "matchLabels", "platform.unsilo.dev/component")
 			by, _, _ := unstructured.NestedString(u.Object, "spec", "by", "resourceSelector", "matchLabels", "platform.unsilo.dev/component")
 			usages = append(usages, usage{of, by})
@@ -232,9 +226,24 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 		}
 	}
 
+	// Users first (gone lists them so). A claim another uses (the portal's
+	// Network) is refused by Crossplane's Usage webhook until its user is
+	// gone: retried, as an admin re-running kubectl delete would.
 	for _, x := range gone {
-		if err := r.c.Delete(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName()); err != nil {
+		var err error
+		refused := 0
+		if !poll(ctx, 5*time.Minute, func() bool {
+			err = r.c.Delete(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
+			if err != nil && strings.Contains(err.Error(), "nousages.protection.crossplane.io") {
+				refused++
+				return false
+			}
+			return err == nil || apierrors.IsNotFound(err)
+		}) {
 			t.Fatalf("kubectl delete %s: %v", x.id(), err)
+		}
+		if refused > 0 {
+			t.Logf("kubectl delete %s: refused %d times while a Usage held it (%v), then accepted", x.id(), refused, err)
 		}
 	}
 	for _, x := range gone {
@@ -284,18 +293,21 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 	var wrong []string
 	seen := map[usage]bool{}
 	for _, u := range usages {
-		if !seen[u] && deleted[u.by].After(deleted[u.of]) {
+		of, ofGone := deleted[u.of]
+		by, byGone := deleted[u.by]
+		if !seen[u] && ofGone && byGone && by.After(of) {
 			wrong = append(wrong, fmt.Sprintf("%s uses %s, but AWS deleted %s first (%s before %s)", u.by, u.of, u.of,
-				deleted[u.of].Format(time.StampMilli), deleted[u.by].Format(time.StampMilli)))
+				of.Format(time.StampMilli), by.Format(time.StampMilli)))
 		}
 		seen[u] = true
 	}
-	// Crossplane holds a used resource back with its validating webhook,
-	// which the API server cannot reach here, so the order is whatever the
-	// garbage collector and the provider make of it: shown, not judged
-	// (e2e/README.md, Limits).
-	t.Logf("%d resources deleted in AWS, %d kept (deletionPolicy Orphan); Usage order not checked (webhooks off): %d of %d Usages saw what they protect deleted first\n%s",
-		len(deleted), len(kept), len(wrong), len(seen), strings.Join(wrong, "\n"))
+	// Crossplane's validating webhook refuses to delete a used resource
+	// until its user is gone (the API server reaches it through the proxy).
+	if len(wrong) > 0 {
+		t.Errorf("%d of %d Usages saw what they protect deleted first:\n%s", len(wrong), len(seen), strings.Join(wrong, "\n"))
+	}
+	t.Logf("%d resources deleted in AWS, %d kept (deletionPolicy Orphan); every one of %d Usages' used resource outlived its user",
+		len(deleted), len(kept), len(seen))
 }
 
 // composed reads every resource Crossplane composed for an XR.

@@ -77,7 +77,7 @@ func TestManifestsAgainstTheRealAPIServer(t *testing.T) {
 		}
 	}
 	xpStart := time.Now()
-	if err := cp.StartCrossplane(ctx, bins.Crossplane, dirs["crossplane"], nil); err != nil {
+	if err := cp.StartCrossplane(ctx, bins.Crossplane, dirs["crossplane"], 0, nil); err != nil {
 		t.Fatalf("%v\n%s", err, cp.Log("crossplane"))
 	}
 	t.Logf("Crossplane core started in %s", time.Since(xpStart).Round(time.Millisecond))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,16 +72,6 @@ func startRig(t *testing.T, ctx context.Context, log *slog.Logger, tr tree) *rig
 		}
 		t.Logf("rig: %s in %s", name, time.Since(start).Round(time.Millisecond))
 	}
-	step("etcd + kube-apiserver + garbage collector", func() error {
-		r.cp, err = controlplane.Start(ctx, log, controlplane.Binaries{Etcd: e["ETCD_BIN"], APIServer: e["KUBE_APISERVER_BIN"], ControllerManager: e["KUBE_CONTROLLER_MANAGER_BIN"]}, r.dir)
-		if err != nil {
-			return err
-		}
-		r.c, err = r.cp.NewClient()
-		return err
-	})
-	t.Cleanup(r.cp.Stop)
-
 	ca, err := proxy.NewCA()
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +85,17 @@ func startRig(t *testing.T, ctx context.Context, log *slog.Logger, tr tree) *rig
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.proxy.Close() })
+
+	step("etcd + kube-apiserver + garbage collector", func() error {
+		r.cp, err = controlplane.Start(ctx, log, controlplane.Binaries{Etcd: e["ETCD_BIN"], APIServer: e["KUBE_APISERVER_BIN"], ControllerManager: e["KUBE_CONTROLLER_MANAGER_BIN"],
+			APIServerEnv: r.proxy.Env()}, r.dir)
+		if err != nil {
+			return err
+		}
+		r.c, err = r.cp.NewClient()
+		return err
+	})
+	t.Cleanup(r.cp.Stop)
 
 	step("git server with this checkout", func() error {
 		r.repo, err = gitserver.New(ctx, root, filepath.Join(r.dir, "git"), "unsilo/unsilo.git")
@@ -110,7 +112,11 @@ func startRig(t *testing.T, ctx context.Context, log *slog.Logger, tr tree) *rig
 		if err != nil {
 			return err
 		}
-		if err := r.cp.StartCrossplane(ctx, e["CROSSPLANE_CORE_BIN"], dir, r.proxy.Env(), "--ca-bundle-path="+bundle); err != nil {
+		// The API server calls Crossplane's webhooks (the Usages' among
+		// them) through the proxy, by the Service name they are registered under.
+		hooks := controlplane.FreePort()
+		r.proxy.Tunnel(controlplane.WebhookService, "127.0.0.1:"+strconv.Itoa(hooks))
+		if err := r.cp.StartCrossplane(ctx, e["CROSSPLANE_CORE_BIN"], dir, hooks, r.proxy.Env(), "--ca-bundle-path="+bundle); err != nil {
 			return fmt.Errorf("%w\n%s", err, r.cp.Log("crossplane"))
 		}
 		return nil
@@ -142,8 +148,13 @@ func startRig(t *testing.T, ctx context.Context, log *slog.Logger, tr tree) *rig
 		if err := argocd.Install(ctx, r.c, root); err != nil {
 			return err
 		}
+		// The controller runs with the tree's argocd-cmd-params-cm, as in a cluster.
+		params, err := argocd.ControllerEnv(ctx, root)
+		if err != nil {
+			return err
+		}
 		return argocd.Start(ctx, r.cp, argocd.Binaries{ArgoCD: e["ARGOCD_BIN"], Helm: e["HELM_BIN"], Redis: e["REDIS_SERVER_BIN"]},
-			argocd.Options{Env: r.proxy.Env(), CABundle: bundle, Resync: 15 * time.Second})
+			argocd.Options{Env: append(r.proxy.Env(), params...), CABundle: bundle, Resync: 15 * time.Second})
 	})
 	return r
 }

@@ -33,6 +33,10 @@ import (
 // collector, which carries out foreground and owner-reference deletion.
 type Binaries struct {
 	Etcd, APIServer, Crossplane, ControllerManager string
+	// APIServerEnv is the kube-apiserver's extra environment: with the e2e
+	// proxy's HTTPS_PROXY, its webhook client (client-go's transport, which
+	// honours it) reaches a Service's webhook by name through the proxy.
+	APIServerEnv []string
 }
 
 // ControlPlane is a running etcd + kube-apiserver.
@@ -65,7 +69,7 @@ func Start(ctx context.Context, log *slog.Logger, bins Binaries, dir string) (*C
 		cp.Stop()
 		return nil, err
 	}
-	if err := cp.spawn(ctx, "kube-apiserver", bins.APIServer,
+	if err := cp.spawnEnv(ctx, "kube-apiserver", bins.APIServer, bins.APIServerEnv,
 		"--etcd-servers", etcdURL,
 		"--bind-address", "127.0.0.1", "--secure-port", strconv.Itoa(apiPort),
 		"--cert-dir", filepath.Join(dir, "certs"),

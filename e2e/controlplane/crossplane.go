@@ -16,11 +16,18 @@ import (
 
 const xpNamespace = "crossplane-system"
 
+// WebhookService is the Service Crossplane's webhook configurations name
+// (the chart's): the API server dials it by name, so whoever starts
+// Crossplane with webhooks routes it to the webhook port.
+const WebhookService = "crossplane-webhooks." + xpNamespace + ".svc:9443"
+
 // StartCrossplane installs Crossplane core's CRDs and certificates with
 // `crossplane core init` and runs `crossplane core start` against the API
-// server (webhooks off: there is no service network to reach them). env
-// and start's extra args come on top (the e2e network, --ca-bundle-path).
-func (cp *ControlPlane) StartCrossplane(ctx context.Context, bin, crdsDir string, env []string, extra ...string) error {
+// server. webhookPort 0 turns its webhooks off (and with them the Usage
+// controllers); otherwise its webhook server listens there and init
+// registers the webhook configurations for WebhookService. env and start's
+// extra args come on top (the e2e network, --ca-bundle-path).
+func (cp *ControlPlane) StartCrossplane(ctx context.Context, bin, crdsDir string, webhookPort int, env []string, extra ...string) error {
 	kc, err := kubernetes.NewForConfig(cp.Config)
 	if err != nil {
 		return err
@@ -38,7 +45,12 @@ func (cp *ControlPlane) StartCrossplane(ctx context.Context, bin, crdsDir string
 	tls := []string{"--tlsca-secret-name=crossplane-root-ca", "--tls-server-secret-name=crossplane-tls-server", "--tls-client-secret-name=crossplane-tls-client"}
 	// --activation=*: the default activation policy the Helm chart installs
 	// (provider.defaultActivations), so SafeStart providers' MRDs activate.
-	initArgs := append([]string{"core", "init", "--cr-ds-path=" + crdsDir, "--webhook-enabled=false", "--activation=*"}, tls...)
+	hooks := []string{"--webhook-enabled=false"}
+	if webhookPort != 0 {
+		hooks = []string{"--webhook-enabled=true", "--webhook-service-name=crossplane-webhooks", "--webhook-service-namespace=" + xpNamespace,
+			"--webhook-service-port=9443", "--webhook-configurations-path=" + filepath.Join(filepath.Dir(crdsDir), "webhookconfigurations")}
+	}
+	initArgs := append(append([]string{"core", "init", "--cr-ds-path=" + crdsDir, "--activation=*"}, hooks...), tls...)
 	// The first init can fail while its own CRDs are not yet established
 	// (`no matches for kind "Lock"`): retry until it succeeds.
 	deadline := time.Now().Add(90 * time.Second)
@@ -58,7 +70,8 @@ func (cp *ControlPlane) StartCrossplane(ctx context.Context, bin, crdsDir string
 	}
 	certs := filepath.Join(cp.Dir, "xp-certs")
 	// init writes the client certificate Crossplane uses to call functions;
-	// the server one exists only with webhooks, so its folder may stay empty.
+	// the server one (the webhooks') exists only with webhooks, so its
+	// folder may stay empty.
 	for _, s := range []struct{ secret, dir string }{{"crossplane-tls-client", "client"}, {"crossplane-tls-server", "server"}} {
 		d := filepath.Join(certs, s.dir)
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -85,9 +98,14 @@ func (cp *ControlPlane) StartCrossplane(ctx context.Context, bin, crdsDir string
 			return err
 		}
 	}
-	return cp.spawnEnv(ctx, "crossplane", bin, env, append([]string{"core", "start", "--webhook-enabled=false",
-		"--xpkg-cache-dir=" + filepath.Join(cache, "xpkg"), "--xfn-cache-dir=" + filepath.Join(cache, "xfn"),
-		"--tls-client-secret-name=crossplane-tls-client", "--tls-client-certs-dir=" + filepath.Join(certs, "client"),
-		"--tls-server-secret-name=crossplane-tls-server", "--tls-server-certs-dir=" + filepath.Join(certs, "server"),
-		"--metrics-port=" + strconv.Itoa(freePort()), "--health-probe-port=" + strconv.Itoa(freePort())}, extra...)...)
+	args := []string{"core", "start", "--webhook-enabled=false"}
+	if webhookPort != 0 {
+		args = []string{"core", "start", "--webhook-enabled=true", "--webhook-port=" + strconv.Itoa(webhookPort)}
+	}
+	args = append(args,
+		"--xpkg-cache-dir="+filepath.Join(cache, "xpkg"), "--xfn-cache-dir="+filepath.Join(cache, "xfn"),
+		"--tls-client-secret-name=crossplane-tls-client", "--tls-client-certs-dir="+filepath.Join(certs, "client"),
+		"--tls-server-secret-name=crossplane-tls-server", "--tls-server-certs-dir="+filepath.Join(certs, "server"),
+		"--metrics-port="+strconv.Itoa(freePort()), "--health-probe-port="+strconv.Itoa(freePort()))
+	return cp.spawnEnv(ctx, "crossplane", bin, env, append(args, extra...)...)
 }
