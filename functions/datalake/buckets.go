@@ -1,6 +1,7 @@
 package datalake
 
 import (
+	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 	s3 "github.com/upbound/provider-aws/v2/apis/namespaced/s3/v1beta1"
 
 	"github.com/unsilo/unsilo/functions/awsfacts"
@@ -79,17 +80,7 @@ func (b *builder) bucket(z zone) {
 			IgnorePublicAcls: compose.Ptr(true), RestrictPublicBuckets: compose.Ptr(true),
 		}},
 	})
-	sse := &s3.RuleApplyServerSideEncryptionByDefaultParameters{SseAlgorithm: compose.Ptr("AES256")}
-	if z.kms {
-		sse = &s3.RuleApplyServerSideEncryptionByDefaultParameters{SseAlgorithm: compose.Ptr("aws:kms"), KMSMasterKeyIDSelector: ref("key")}
-	}
-	b.out.Add(name+"-encryption", &s3.BucketServerSideEncryptionConfiguration{
-		ObjectMeta: b.meta(name + "-encryption"),
-		Spec: s3.BucketServerSideEncryptionConfigurationSpec{ForProvider: s3.BucketServerSideEncryptionConfigurationParameters{
-			Region: region, BucketSelector: sel,
-			Rule: []s3.BucketServerSideEncryptionConfigurationRuleParameters{{ApplyServerSideEncryptionByDefault: sse, BucketKeyEnabled: compose.Ptr(true)}},
-		}},
-	})
+	b.encryption(z, name, sel)
 	b.out.Add(name+"-versioning", &s3.BucketVersioning{
 		ObjectMeta: b.meta(name + "-versioning"),
 		Spec: s3.BucketVersioningSpec{ForProvider: s3.BucketVersioningParameters{
@@ -178,4 +169,29 @@ func (b *builder) albPolicy() []map[string]any {
 		"Sid": "ELBAccessLogsWrite", "Effect": "Allow", "Principal": principal, "Action": "s3:PutObject",
 		"Resource": []string{arn + "/" + prefixALB + "/AWSLogs/" + acct + "/*", arn + "/" + prefixALB + "/*/AWSLogs/" + acct + "/*"},
 	}}
+}
+
+// encryption sets the bucket's default encryption. A KMS zone names the
+// lake key by the ARN AWS reported, not by a selector: a selector inside
+// the rule list makes the provider's reference resolver own the whole
+// (atomic) list while Crossplane applies it without the resolved key, and
+// the two rewrite it in turn (the e2e saw 91 generations and, between
+// them, no rule at all). Until the key exists the bucket has S3's default
+// encryption (SSE-S3).
+func (b *builder) encryption(z zone, name string, bucket *xpv1.NamespacedSelector) {
+	sse := &s3.RuleApplyServerSideEncryptionByDefaultParameters{SseAlgorithm: compose.Ptr("AES256")}
+	if z.kms {
+		if b.keyARN == "" {
+			b.out.Defer(name+"-encryption", "the ARN of key")
+			return
+		}
+		sse = &s3.RuleApplyServerSideEncryptionByDefaultParameters{SseAlgorithm: compose.Ptr("aws:kms"), KMSMasterKeyID: compose.Ptr(b.keyARN)}
+	}
+	b.out.Add(name+"-encryption", &s3.BucketServerSideEncryptionConfiguration{
+		ObjectMeta: b.meta(name + "-encryption"),
+		Spec: s3.BucketServerSideEncryptionConfigurationSpec{ForProvider: s3.BucketServerSideEncryptionConfigurationParameters{
+			Region: b.region(), BucketSelector: bucket,
+			Rule: []s3.BucketServerSideEncryptionConfigurationRuleParameters{{ApplyServerSideEncryptionByDefault: sse, BucketKeyEnabled: compose.Ptr(true)}},
+		}},
+	})
 }

@@ -194,13 +194,28 @@ func TestBucketPolicies(t *testing.T) {
 }
 
 func TestBucketEncryption(t *testing.T) {
-	res := compose1(t, base(), nil)
+	res := converged(t)
 	for zone, algo := range map[string]string{zoneRaw: "aws:kms", zoneCurated: "aws:kms", zoneALB: "AES256"} {
 		e := res.Resources[resource.Name(zone+"-bucket-encryption")].(*s3.BucketServerSideEncryptionConfiguration)
 		r := e.Spec.ForProvider.Rule[0]
 		if got := *r.ApplyServerSideEncryptionByDefault.SseAlgorithm; got != algo || !*r.BucketKeyEnabled {
 			t.Errorf("%s: SSE %s (bucket key %v), want %s with a bucket key", zone, got, *r.BucketKeyEnabled, algo)
 		}
+		// The key by the ARN AWS reported: a selector inside the rule list
+		// makes the reference resolver and Crossplane's apply own the list
+		// in turn.
+		if k := r.ApplyServerSideEncryptionByDefault; algo == "aws:kms" && (k.KMSMasterKeyID == nil || *k.KMSMasterKeyID != keyARN || k.KMSMasterKeyIDSelector != nil) {
+			t.Errorf("%s: KMS key %v (selector %v), want %s and no selector", zone, k.KMSMasterKeyID, k.KMSMasterKeyIDSelector, keyARN)
+		}
+	}
+	early := compose1(t, base(), nil)
+	for _, zone := range []string{zoneRaw, zoneCurated} {
+		if _, ok := early.Resources[resource.Name(zone+"-bucket-encryption")]; ok {
+			t.Errorf("%s: KMS encryption composed before the key's ARN is known", zone)
+		}
+	}
+	if _, ok := early.Resources[resource.Name(zoneALB+"-bucket-encryption")]; !ok {
+		t.Error("alb: SSE-S3 needs no key and must not wait for one")
 	}
 	lc := res.Resources["raw-bucket-lifecycle"].(*s3.BucketLifecycleConfiguration).Spec.ForProvider.Rule[0]
 	if len(lc.Transition) != 2 || *lc.Transition[0].StorageClass != "STANDARD_IA" || *lc.Transition[1].StorageClass != "GLACIER_IR" || *lc.Expiration[0].Days != defaultRawExpire {

@@ -26,13 +26,14 @@ func TestAccessLogsV2(t *testing.T) {
 		want     []string
 		absent   []string
 	}{
-		"First":        {"nothing to name before the distribution exists", nil, nil, []string{"logs-source", "logs-destination", "logs-delivery"}},
+		"First":        {"nothing to name before the distribution exists", map[string]map[string]any{}, nil, []string{"logs-source", "logs-destination", "logs-delivery"}},
 		"Distribution": {"source and destination once the distribution's ARN is known", map[string]map[string]any{"distribution": {"arn": dist}}, []string{"logs-source", "logs-destination"}, []string{"logs-delivery"}},
 		"Both": {"the delivery pairs them once both exist", map[string]map[string]any{"distribution": {"arn": dist}, "logs-source": {}, "logs-destination": {"properties": `{"Arn":"` + dest + `"}`}},
 			[]string{"logs-source", "logs-destination", "logs-delivery"}, nil},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			tc.observed["origin-access-control"] = map[string]any{"id": "E2OACEXAMPLE"}
 			res, err := API{}.Compose(context.Background(), &compose.Request{XR: xr(base()), Observed: observe(tc.observed)})
 			if err != nil {
 				t.Fatal(err)

@@ -114,6 +114,15 @@ func (b *builder) distribution() {
 			SigningProtocol:               compose.Ptr("sigv4"),
 		}},
 	})
+	// The origin names its access control by the id AWS reported, not by a
+	// selector: a selector inside the origin list makes the provider's
+	// reference resolver and Crossplane's apply own that atomic list in
+	// turn, rewriting the distribution on every pass.
+	oac := b.req.AtProvider("origin-access-control", "id")
+	if oac == "" {
+		b.out.Defer("distribution", "the id of origin-access-control")
+		return
+	}
 	const origin = "s3-site"
 	cert := &cloudfront.ViewerCertificateParameters{CloudfrontDefaultCertificate: compose.Ptr(true)}
 	var aliases []*string
@@ -138,9 +147,9 @@ func (b *builder) distribution() {
 			IsIPv6Enabled:     compose.Ptr(true),
 			PriceClass:        compose.Ptr(b.spec.PriceClass),
 			Origin: []cloudfront.OriginParameters{{
-				OriginID:                      compose.Ptr(origin),
-				DomainName:                    compose.Ptr(fmt.Sprintf("%s.s3.%s.amazonaws.com", b.spec.BucketName, b.spec.Region)),
-				OriginAccessControlIDSelector: ref("origin-access-control"),
+				OriginID:              compose.Ptr(origin),
+				DomainName:            compose.Ptr(fmt.Sprintf("%s.s3.%s.amazonaws.com", b.spec.BucketName, b.spec.Region)),
+				OriginAccessControlID: compose.Ptr(oac),
 			}},
 			DefaultCacheBehavior: &cloudfront.DefaultCacheBehaviorParameters{
 				TargetOriginID:       compose.Ptr(origin),

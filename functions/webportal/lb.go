@@ -47,7 +47,16 @@ func (b *builder) loadBalancer() {
 			Tags: b.tag.Tags("target-group"),
 		}},
 	})
-	forward := []elbv2.DefaultActionParameters{{Type: compose.Ptr("forward"), TargetGroupArnSelector: ref("target-group")}}
+	// Listeners forward to the target group by the ARN AWS reported, not by
+	// a selector: a selector inside the action list makes the provider's
+	// reference resolver and Crossplane's apply own that atomic list in
+	// turn, rewriting the listener on every pass.
+	tg := b.req.AtProvider("target-group", "arn")
+	if tg == "" {
+		b.out.Defer("listeners", "the ARN of target-group")
+		return
+	}
+	forward := []elbv2.DefaultActionParameters{{Type: compose.Ptr("forward"), TargetGroupArn: compose.Ptr(tg)}}
 	if b.spec.HTTPS.AllowHTTPOnly {
 		b.listener("listener-http", 80, "HTTP", forward)
 		return

@@ -87,8 +87,12 @@ func TestInvalid(t *testing.T) {
 	}
 }
 
+const targetGroupARN = "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:targetgroup/shop/0123456789abcdef"
+
 func TestComposes(t *testing.T) {
-	res, err := API{}.Compose(context.Background(), withNetwork(base()))
+	req := withNetwork(base())
+	req.Observed = composetest.Observed(map[string]map[string]any{"target-group": {"arn": targetGroupARN}})
+	res, err := API{}.Compose(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +123,28 @@ func TestComposes(t *testing.T) {
 	http, _ := composed.From(res.Resources["listener-http"])
 	if typ, _ := http.GetString("spec.forProvider.defaultAction[0].type"); typ != "redirect" {
 		t.Errorf("the HTTP listener's action is %q, want a redirect to HTTPS", typ)
+	}
+	https, _ := composed.From(res.Resources["listener-https"])
+	if arn, _ := https.GetString("spec.forProvider.defaultAction[0].targetGroupArn"); arn != targetGroupARN {
+		t.Errorf("the HTTPS listener forwards to %q, want the target group's ARN as AWS reported it", arn)
+	}
+	if _, err := https.GetValue("spec.forProvider.defaultAction[0].targetGroupArnSelector"); err == nil {
+		t.Error("a selector inside the action list: the reference resolver and Crossplane's apply would own the list in turn")
+	}
+}
+
+func TestListenersWaitForTheTargetGroup(t *testing.T) {
+	res, err := API{}.Compose(context.Background(), withNetwork(base()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []resource.Name{"listener-http", "listener-https"} {
+		if _, ok := res.Resources[n]; ok {
+			t.Errorf("%s composed before the target group's ARN is known", n)
+		}
+	}
+	if _, ok := res.Pending["listeners"]; !ok {
+		t.Errorf("pending = %v, want the listeners waiting for the target group", res.Pending)
 	}
 }
 

@@ -75,9 +75,7 @@ func indexBuckets(all []convergedXR) map[string]*bucketFacts {
 						continue
 					}
 					f.kms = true
-					sel, _ := def["kmsMasterKeyIdSelector"].(map[string]any)
-					labels, _ := sel["matchLabels"].(map[string]any)
-					if key, ok := byComponent[str(labels["platform.unsilo.dev/component"])]; ok {
+					if key := bucketKey(def, byComponent); key != nil {
 						f.keyPolicy, f.keyPolicyErr = iampolicy.ParseString(nested(key, "spec", "forProvider", "policy"))
 					}
 				}
@@ -85,6 +83,30 @@ func indexBuckets(all []convergedXR) map[string]*bucketFacts {
 		}
 	}
 	return out
+}
+
+// bucketKey is the KMS key a bucket's default encryption names: by a
+// selector of a sibling, or by ARN (kmsMasterKeyId, as the DataLake sets
+// it from the key AWS created), which is then the XR's one KMS key.
+func bucketKey(def map[string]any, byComponent map[string]*unstructured.Unstructured) *unstructured.Unstructured {
+	sel, _ := def["kmsMasterKeyIdSelector"].(map[string]any)
+	labels, _ := sel["matchLabels"].(map[string]any)
+	if key, ok := byComponent[str(labels["platform.unsilo.dev/component"])]; ok {
+		return key
+	}
+	if str(def["kmsMasterKeyId"]) == "" {
+		return nil
+	}
+	var key *unstructured.Unstructured
+	for _, cd := range byComponent {
+		if isGroup(cd, "kms.") && cd.GetKind() == "Key" {
+			if key != nil {
+				return nil // more than one: the ARN alone does not tell which
+			}
+			key = cd
+		}
+	}
+	return key
 }
 
 func isGroup(cd *unstructured.Unstructured, prefix string) bool {
