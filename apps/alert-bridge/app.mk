@@ -38,6 +38,7 @@ fuzz-alert-bridge:
 	go test ./$(ALERT_BRIDGE_DIR)/payload/ -run '^$$' -fuzz FuzzDecodeGrafana -fuzztime $(FUZZTIME)
 	go test ./$(ALERT_BRIDGE_DIR)/payload/ -run '^$$' -fuzz FuzzDecodeMatchesEncodingJSON -fuzztime $(FUZZTIME)
 	go test ./$(ALERT_BRIDGE_DIR)/store/ -run '^$$' -fuzz FuzzDecodeHeader -fuzztime $(FUZZTIME)
+	go test ./$(ALERT_BRIDGE_DIR)/deliver/ -run '^$$' -fuzz FuzzBodyErrorMatchesReference -fuzztime $(FUZZTIME)
 
 TEST_TARGETS += test-alert-bridge
 

@@ -7,8 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/unsilo/unsilo/apps/alert-bridge/enrich"
 	"github.com/unsilo/unsilo/apps/alert-bridge/outbox"
@@ -80,7 +84,13 @@ func (d *Deliverer) settle(ctx context.Context, l outbox.Lease, o outcome) {
 		return
 	}
 	m := l.Message()
-	log := d.cfg.Log.With("id", m.ID, "attempt", m.Attempts+1)
+	// Not Log.With: that renders the attributes for every delivery, while
+	// at the default level a delivered message logs nothing.
+	log := func(level slog.Level, msg string, args ...any) {
+		if d.cfg.Log.Enabled(ctx, level) {
+			d.cfg.Log.Log(ctx, level, msg, append([]any{"id", m.ID, "attempt", m.Attempts + 1}, args...)...)
+		}
+	}
 	now := d.cfg.Now()
 	var op func(context.Context) error
 	kind := "delivered"
@@ -106,7 +116,7 @@ func (d *Deliverer) settle(ctx context.Context, l outbox.Lease, o outcome) {
 		if d.cfg.Metrics != nil {
 			d.cfg.Metrics.StoreErrors.WithLabelValues(kind).Inc()
 		}
-		log.Error("cannot record the delivery outcome; not resending, retrying the record", "outcome", kind, "err", err, "in", delay.String())
+		log(slog.LevelError, "cannot record the delivery outcome; not resending, retrying the record", "outcome", kind, "err", err, "in", delay.String())
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():
@@ -122,17 +132,17 @@ func (d *Deliverer) settle(ctx context.Context, l outbox.Lease, o outcome) {
 			mt.Delivered.Inc()
 			mt.DeliveryLatency.Observe(now.Sub(m.ReceivedAt).Seconds())
 		}
-		log.Debug("delivered", "superseded", m.Superseded)
+		log(slog.LevelDebug, "delivered", "superseded", m.Superseded)
 	case "dead":
 		if mt != nil {
 			mt.Dead.Inc()
 		}
-		log.Warn("dead letter: max age reached", "err", o.err, "age", now.Sub(m.AgeFrom).String())
+		log(slog.LevelWarn, "dead letter: max age reached", "err", o.err, "age", now.Sub(m.AgeFrom).String())
 	default:
 		if mt != nil {
 			mt.Retries.Inc()
 		}
-		log.Info("delivery failed, retrying", "err", o.err)
+		log(slog.LevelInfo, "delivery failed, retrying", "err", o.err)
 	}
 }
 
@@ -231,28 +241,40 @@ func targetDown(code int) bool {
 	return code >= 500
 }
 
-// bodyError reports why a 2xx body is a failure: a JSON object with
-// "ok": false, or an "error"/"errors" member that is not null, false, ""
-// or empty. Non-JSON bodies (n8n's "Workflow was started") are success.
-func bodyError(raw []byte) string {
+// answer is what a 2xx body says, read in one pass: a JSON object's
+// "ok", "error" and "errors" members (names matched exactly).
+type answer struct {
+	OK     jsontext.Value `json:"ok"`
+	Error  jsontext.Value `json:"error"`
+	Errors jsontext.Value `json:"errors"`
+}
+
+var answerOptions = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+
+// readAnswer decodes raw; ok=false for a body that is not a JSON object
+// (n8n's "Workflow was started").
+func readAnswer(raw []byte) (a answer, ok bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
+		return answer{}, false
+	}
+	return a, jsonv2.Unmarshal(raw, &a, answerOptions) == nil
+}
+
+// bodyError reports why a 2xx body is a failure: a JSON object with
+// "ok": false, or an "error"/"errors" member that is not null, false, ""
+// or empty. Non-JSON bodies are success.
+func bodyError(raw []byte) string {
+	a, ok := readAnswer(raw)
+	if !ok {
 		return ""
 	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) != nil {
-		return ""
-	}
-	if ok, has := obj["ok"]; has && string(ok) == "false" {
+	if string(a.OK) == "false" {
 		return snippet(raw)
 	}
-	for _, k := range []string{"error", "errors"} {
-		v, has := obj[k]
-		if !has {
-			continue
-		}
+	for _, v := range []jsontext.Value{a.Error, a.Errors} {
 		switch string(bytes.TrimSpace(v)) {
-		case "null", "false", `""`, "[]", "{}":
+		case "", "null", "false", `""`, "[]", "{}":
 			continue
 		}
 		return snippet(raw)
@@ -262,10 +284,8 @@ func bodyError(raw []byte) string {
 
 // bodyOK reports whether raw is a JSON object with "ok": true.
 func bodyOK(raw []byte) bool {
-	var obj struct {
-		OK *bool `json:"ok"`
-	}
-	return json.Unmarshal(bytes.TrimSpace(raw), &obj) == nil && obj.OK != nil && *obj.OK
+	a, ok := readAnswer(raw)
+	return ok && string(a.OK) == "true"
 }
 
 func snippet(b []byte) string {

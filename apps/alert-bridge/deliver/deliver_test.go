@@ -246,10 +246,25 @@ func TestBodyError(t *testing.T) {
 		``: false, `Workflow was started`: false, `{"message":"Workflow was started"}`: false,
 		`{"ok":true}`: false, `{"error":null}`: false, `{"error":""}`: false, `{"errors":[]}`: false, `{"error":false}`: false,
 		`{"ok":false}`: true, `{"error":"x"}`: true, `{"error":{"code":1}}`: true, `{"errors":["x"]}`: true, `{"error":true}`: true,
+		// Names match exactly; a repeated member counts by its last value.
+		`{"OK":false}`: false, `{"Error":"x"}`: false, `{"ok":true,"ok":false}`: true, `{"error":"x","error":null}`: false,
+		` {"ok" : false} `: true, "{\"error\":\"\xff\"}": true, `{"ok":false`: false,
 	}
 	for body, fail := range cases {
 		if got := bodyError([]byte(body)) != ""; got != fail {
 			t.Errorf("%s: failure=%v want %v", body, got, fail)
+		}
+	}
+}
+
+func TestBodyOK(t *testing.T) {
+	cases := map[string]bool{
+		`{"ok":true}`: true, ` { "ok" : true } `: true, `{"ok":true,"message":"x"}`: true,
+		`{"ok":"true"}`: false, `{"OK":true}`: false, `{"ok":false}`: false, `{}`: false, `ok`: false, ``: false, `{"ok":true`: false,
+	}
+	for body, want := range cases {
+		if got := bodyOK([]byte(body)); got != want {
+			t.Errorf("%s: ok=%v want %v", body, got, want)
 		}
 	}
 }

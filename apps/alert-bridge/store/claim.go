@@ -36,7 +36,7 @@ func (s *Store) Due(_ context.Context, max int) ([]outbox.Lease, time.Duration, 
 	wait := time.Hour // nothing scheduled: Enqueue and Replay wake the deliverer
 	now := s.opts.Now().UnixNano()
 	err := s.db.View(func(tx *bolt.Tx) error {
-		msgs, gq, groups := tx.Bucket(bMsgs), tx.Bucket(bGQ), tx.Bucket(bGroups)
+		msgs, groups := tx.Bucket(bMsgs), tx.Bucket(bGroups)
 		c := tx.Bucket(bDue).Cursor()
 		for k, _ := c.First(); k != nil && len(out) < max; k, _ = c.Next() {
 			at := int64(binary.BigEndian.Uint64(k[:8]))
@@ -62,7 +62,7 @@ func (s *Store) Due(_ context.Context, max int) ([]outbox.Lease, time.Duration, 
 				stale = append(stale, bytes.Clone(k))
 				continue
 			}
-			seqs := groupSeqs(gq, g)
+			seqs := rec.pending
 			if len(seqs) == 0 {
 				stale = append(stale, bytes.Clone(k))
 				continue
@@ -111,7 +111,7 @@ func (s *Store) dropStale(keys [][]byte) {
 		for _, k := range keys {
 			if v := groups.Get(k[8:]); v != nil {
 				if rec, err := decodeGroup(v); err == nil && rec.next == int64(binary.BigEndian.Uint64(k[:8])) {
-					if len(groupSeqs(tx.Bucket(bGQ), payload.Digest(k[8:]))) > 0 {
+					if len(rec.pending) > 0 {
 						continue // valid again
 					}
 					if err := groups.Delete(k[8:]); err != nil {
@@ -186,12 +186,12 @@ func (l *lease) finish(tx *bolt.Tx) (int, error) {
 	}
 	removed := 0
 	var left []uint64
-	for _, seq := range groupSeqs(tx.Bucket(bGQ), l.g) {
+	for _, seq := range rec.pending {
 		if seq > l.seq {
 			left = append(left, seq)
 			continue
 		}
-		if err := deleteMsg(tx, l.g, seq); err != nil {
+		if err := deleteMsg(tx, seq); err != nil {
 			return 0, err
 		}
 		removed++
@@ -206,7 +206,7 @@ func (l *lease) finish(tx *bolt.Tx) (int, error) {
 		return removed, nil
 	}
 	now := l.s.opts.Now().UnixNano()
-	next := group{next: rec.next, ageFrom: now}
+	next := group{next: rec.next, ageFrom: now, pending: left}
 	return removed, l.s.reschedule(tx, l.g, &next, now)
 }
 

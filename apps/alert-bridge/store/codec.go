@@ -81,39 +81,60 @@ func be64(v uint64) []byte {
 
 func seqKey(seq uint64) []byte { return be64(seq) }
 
-func gqKey(g payload.Digest, seq uint64) []byte {
-	return append(append(make([]byte, 0, 24), g[:]...), be64(seq)...)
-}
-
 func dueKey(at int64, g payload.Digest) []byte {
 	return append(be64(uint64(at)), g[:]...)
 }
 
-// group is a group's delivery state.
+// group is a group's delivery state and its pending messages.
 type group struct {
 	next       int64 // unix ns of the next attempt; the due key holds the same
 	attempts   int
 	superseded int   // states collapsed at enqueue since the last delivery
 	ageFrom    int64 // unix ns: undelivered since
 	lastError  string
+	// pending are the group's undelivered message sequences, oldest first
+	// (at most two: Enqueue collapses the ones in between).
+	pending []uint64
 }
 
+// A group record (schema 3): be64 next, be32 attempts, be32 superseded,
+// be64 ageFrom, one byte n, n be64 pending sequences, then lastError.
+// The pending list lives in the record (schema 2 kept it in a bucket of
+// its own): an enqueue or a delivery then rewrites one key, not two in
+// two buckets at two random places.
+const groupFixed = 25
+
 func (g group) encode() []byte {
-	v := make([]byte, 24, 24+len(g.lastError))
+	v := make([]byte, groupFixed, groupFixed+8*len(g.pending)+len(g.lastError))
 	binary.BigEndian.PutUint64(v[0:], uint64(g.next))
 	binary.BigEndian.PutUint32(v[8:], uint32(g.attempts))
 	binary.BigEndian.PutUint32(v[12:], uint32(g.superseded))
 	binary.BigEndian.PutUint64(v[16:], uint64(g.ageFrom))
+	v[24] = byte(len(g.pending))
+	for _, seq := range g.pending {
+		v = binary.BigEndian.AppendUint64(v, seq)
+	}
 	return append(v, g.lastError...)
 }
 
 func decodeGroup(v []byte) (group, error) {
-	if len(v) < 24 {
-		return group{}, fmt.Errorf("group record of %d bytes, want at least 24", len(v))
+	if len(v) < groupFixed {
+		return group{}, fmt.Errorf("group record of %d bytes, want at least %d", len(v), groupFixed)
 	}
-	return group{next: int64(binary.BigEndian.Uint64(v[0:])), attempts: int(binary.BigEndian.Uint32(v[8:])),
+	n := int(v[24])
+	if len(v) < groupFixed+8*n {
+		return group{}, fmt.Errorf("group record of %d bytes lists %d pending messages, want at least %d bytes", len(v), n, groupFixed+8*n)
+	}
+	g := group{next: int64(binary.BigEndian.Uint64(v[0:])), attempts: int(binary.BigEndian.Uint32(v[8:])),
 		superseded: int(binary.BigEndian.Uint32(v[12:])), ageFrom: int64(binary.BigEndian.Uint64(v[16:])),
-		lastError: string(v[24:])}, nil
+		lastError: string(v[groupFixed+8*n:])}
+	if n > 0 {
+		g.pending = make([]uint64, n)
+		for i := range n {
+			g.pending[i] = binary.BigEndian.Uint64(v[groupFixed+8*i:])
+		}
+	}
+	return g, nil
 }
 
 func (s *Store) msgID(seq uint64) string { return fmt.Sprintf("%s-%012d", s.instance, seq) }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -22,6 +23,61 @@ type v1Message struct {
 	LastError    string          `json:"lastError"`
 	DeadAt       time.Time       `json:"deadAt"`
 	Notification json.RawMessage `json:"notification"`
+}
+
+// migrateV2 moves the second schema's per-group queues (bucket "gq",
+// keys gid || be64 seq) into the group records, which that schema ended
+// with the last error. A queue entry without a group record, or a record
+// it cannot read, stops Open with an error naming it.
+func (s *Store) migrateV2(tx *bolt.Tx) error {
+	gq := tx.Bucket(bGQV2)
+	if gq == nil {
+		return nil
+	}
+	groups := tx.Bucket(bGroups)
+	pending := map[payload.Digest][]uint64{}
+	err := gq.ForEach(func(k, _ []byte) error {
+		if len(k) != len(payload.Digest{})+8 {
+			return fmt.Errorf("migrate: queue key %x: want %d bytes", k, len(payload.Digest{})+8)
+		}
+		g := payload.Digest(k[:len(k)-8])
+		pending[g] = append(pending[g], binary.BigEndian.Uint64(k[len(k)-8:]))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var recs [][2][]byte
+	err = groups.ForEach(func(k, v []byte) error {
+		if len(k) != len(payload.Digest{}) || len(v) < 24 {
+			return fmt.Errorf("migrate: group %x: a %d-byte key and a %d-byte record, want %d and at least 24", k, len(k), len(v), len(payload.Digest{}))
+		}
+		g := payload.Digest(k)
+		rec := group{next: int64(binary.BigEndian.Uint64(v[0:])), attempts: int(binary.BigEndian.Uint32(v[8:])),
+			superseded: int(binary.BigEndian.Uint32(v[12:])), ageFrom: int64(binary.BigEndian.Uint64(v[16:])),
+			lastError: string(v[24:]), pending: pending[g]}
+		delete(pending, g)
+		if len(rec.pending) > 255 {
+			return fmt.Errorf("migrate: group %x queues %d messages, at most 255 fit a record", k, len(rec.pending))
+		}
+		recs = append(recs, [2][]byte{bytes.Clone(k), rec.encode()})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for g, seqs := range pending {
+		return fmt.Errorf("migrate: group %x queues messages %v but has no group record", g[:], seqs)
+	}
+	for _, r := range recs {
+		if err := groups.Put(r[0], r[1]); err != nil {
+			return fmt.Errorf("migrate: group %x: %w", r[0], err)
+		}
+	}
+	if err := tx.DeleteBucket(bGQV2); err != nil {
+		return fmt.Errorf("migrate: drop the queue bucket: %w", err)
+	}
+	return nil
 }
 
 // migrateV1 converts a first-schema file (it has an "outbox" bucket): its

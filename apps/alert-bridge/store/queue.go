@@ -84,55 +84,36 @@ func (s *Store) Enqueue(ctx context.Context, n *payload.Notification) (outbox.En
 // between the oldest and the new one, and schedules a group that had
 // nothing pending. It returns how many states it collapsed.
 func (s *Store) appendToGroup(tx *bolt.Tx, g payload.Digest, seq uint64, now time.Time) (int, error) {
-	gq, groups := tx.Bucket(bGQ), tx.Bucket(bGroups)
+	groups := tx.Bucket(bGroups)
+	rec := group{next: now.UnixNano(), ageFrom: now.UnixNano()}
 	superseded := 0
 	if v := groups.Get(g[:]); v == nil {
-		rec := group{next: now.UnixNano(), ageFrom: now.UnixNano()}
-		if err := groups.Put(g[:], rec.encode()); err != nil {
-			return 0, fmt.Errorf("put group: %w", err)
-		}
 		if err := tx.Bucket(bDue).Put(dueKey(rec.next, g), nil); err != nil {
 			return 0, fmt.Errorf("schedule group: %w", err)
 		}
 	} else {
-		pending := groupSeqs(gq, g)
-		for _, old := range pending[min(1, len(pending)):] {
-			if err := deleteMsg(tx, g, old); err != nil {
+		var err error
+		if rec, err = decodeGroup(v); err != nil {
+			return 0, err
+		}
+		keep := min(1, len(rec.pending))
+		for _, old := range rec.pending[keep:] {
+			if err := deleteMsg(tx, old); err != nil {
 				return 0, err
 			}
 			superseded++
 		}
-		if superseded > 0 {
-			rec, err := decodeGroup(v)
-			if err != nil {
-				return 0, err
-			}
-			rec.superseded += superseded
-			if err := groups.Put(g[:], rec.encode()); err != nil {
-				return 0, fmt.Errorf("put group: %w", err)
-			}
-		}
+		rec.pending = rec.pending[:keep]
+		rec.superseded += superseded
 	}
-	if err := gq.Put(gqKey(g, seq), nil); err != nil {
-		return 0, fmt.Errorf("queue in group: %w", err)
+	rec.pending = append(rec.pending, seq)
+	if err := groups.Put(g[:], rec.encode()); err != nil {
+		return 0, fmt.Errorf("put group: %w", err)
 	}
 	return superseded, nil
 }
 
-// groupSeqs lists a group's pending sequences, oldest first.
-func groupSeqs(gq *bolt.Bucket, g payload.Digest) []uint64 {
-	var out []uint64
-	c := gq.Cursor()
-	for k, _ := c.Seek(g[:]); k != nil && bytes.HasPrefix(k, g[:]); k, _ = c.Next() {
-		out = append(out, binary.BigEndian.Uint64(k[len(g):]))
-	}
-	return out
-}
-
-func deleteMsg(tx *bolt.Tx, g payload.Digest, seq uint64) error {
-	if err := tx.Bucket(bGQ).Delete(gqKey(g, seq)); err != nil {
-		return fmt.Errorf("unqueue %d: %w", seq, err)
-	}
+func deleteMsg(tx *bolt.Tx, seq uint64) error {
 	if err := deleteValue(tx.Bucket(bMsgs), seqKey(seq)); err != nil {
 		return fmt.Errorf("delete message %d: %w", seq, err)
 	}

@@ -6,10 +6,10 @@
 //
 // Buckets (seq is a be64 message sequence, gid a 16-byte group digest):
 //
-//	meta     instance -> random id (prefix of message ids); schema -> "2"
-//	msgs     seq -> message (header JSON + raw body, see codec.go)
-//	gq       gid || seq -> nil: each group's pending messages in order
-//	groups   gid -> group record: schedule, attempts, age, last error
+//	meta     instance -> random id (prefix of message ids); schema -> "3"
+//	msgs     seq -> message (binary header + raw body, see header.go)
+//	groups   gid -> group record: schedule, attempts, age, last error and
+//	         the group's pending message sequences in order (codec.go)
 //	due      be64(next attempt ns) || gid -> nil: the delivery schedule
 //	dead     id -> message, parked dead letters
 //	deadidx  be64(dead at ns) || id -> nil: dead-letter retention
@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,15 +42,16 @@ import (
 var (
 	bMeta    = []byte("meta")
 	bMsgs    = []byte("msgs")
-	bGQ      = []byte("gq")
 	bGroups  = []byte("groups")
 	bDue     = []byte("due")
 	bDead    = []byte("dead")
 	bDeadIdx = []byte("deadidx")
 	bDedupe  = []byte("dedupe")
-	buckets  = [][]byte{bMeta, bMsgs, bGQ, bGroups, bDue, bDead, bDeadIdx, bDedupe}
-	// bOutboxV1 is the first schema's outbox bucket (see migrate.go).
+	buckets  = [][]byte{bMeta, bMsgs, bGroups, bDue, bDead, bDeadIdx, bDedupe}
+	// bOutboxV1 is the first schema's outbox bucket, bGQV2 the second's
+	// per-group queues (see migrate.go).
 	bOutboxV1 = []byte("outbox")
+	bGQV2     = []byte("gq")
 )
 
 // ErrClosed is returned for requests made after Close.
@@ -164,6 +166,9 @@ func boltOptions(lock time.Duration) *bolt.Options {
 	return &bolt.Options{Timeout: lock, FreelistType: bolt.FreelistMapType, NoFreelistSync: true, InitialMmapSize: 1 << 30}
 }
 
+// schema is the layout this binary writes; migrate.go reads the older ones.
+const schema = 3
+
 func (s *Store) init(tx *bolt.Tx) error {
 	for _, b := range buckets {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -183,11 +188,20 @@ func (s *Store) init(tx *bolt.Tx) error {
 			return fmt.Errorf("put instance id: %w", err)
 		}
 	}
-	if err := meta.Put([]byte("schema"), []byte("2")); err != nil {
-		return fmt.Errorf("put schema: %w", err)
+	if v := meta.Get([]byte("schema")); v != nil {
+		// Reading a newer layout as this one would misread every record.
+		if n, err := strconv.Atoi(string(v)); err != nil || n > schema {
+			return fmt.Errorf("the file has schema %q, this binary reads 1 to %d: run the alert-bridge that wrote it", v, schema)
+		}
+	}
+	if err := s.migrateV2(tx); err != nil {
+		return err
 	}
 	if err := s.migrateV1(tx); err != nil {
 		return err
+	}
+	if err := meta.Put([]byte("schema"), strconv.AppendInt(nil, schema, 10)); err != nil {
+		return fmt.Errorf("put schema: %w", err)
 	}
 	if err := s.dd.load(tx.Bucket(bDedupe)); err != nil {
 		return fmt.Errorf("load dedupe log: %w", err)
