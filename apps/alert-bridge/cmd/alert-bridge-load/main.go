@@ -243,6 +243,38 @@ func (b *bridge) depth() (int64, error) {
 	return r.OutboxDepth, nil
 }
 
+// commits reads the store's commit count, batched requests and commit
+// seconds from the bridge's /metrics: the single writer is the serial
+// part of every acknowledgement, so its busy share says how close the
+// bridge is to its limit.
+func (b *bridge) commits() (n, ops, secs float64, err error) {
+	resp, err := http.Get("http://" + b.addr + "/metrics")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("read /metrics: %w", err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		f, _ := strconv.ParseFloat(v, 64)
+		switch name {
+		case "alert_bridge_store_commit_seconds_count":
+			n = f
+		case "alert_bridge_store_commit_batch_size_sum":
+			ops = f
+		case "alert_bridge_store_commit_seconds_sum":
+			secs = f
+		}
+	}
+	return n, ops, secs, nil
+}
+
 // rss reads the bridge's current and peak resident set from /proc; anon
 // is the part not backed by a file (the Go heap, stacks), the rest is the
 // outbox file mapped by bbolt (page cache the kernel can reclaim).
@@ -292,6 +324,16 @@ func (b *bridge) cpu() time.Duration {
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	const ticks = 100 // USER_HZ on Linux
 	return time.Duration(ut+st) * time.Second / ticks
+}
+
+// selfCPU is the harness's own CPU time (senders and receiver): on shared
+// cores, what it takes the bridge does not get.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func loadavg() string {

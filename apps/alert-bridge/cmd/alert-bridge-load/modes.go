@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -17,47 +15,31 @@ import (
 )
 
 // sender posts webhooks like Alertmanager (bearer) and Grafana (HMAC with
-// timestamp) do, half each.
-type sender struct {
-	addr   string
-	client *http.Client
-}
+// timestamp) do, half each; every goroutine posting owns one connection.
+type sender struct{ addr string }
 
-func newSender(addr string, conc int) *sender {
-	return &sender{addr: addr, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}}}
-}
+func newSender(addr string) *sender { return &sender{addr: addr} }
 
-func (s *sender) post(ctx context.Context, spec loadgen.Spec) (int, time.Duration, error) {
+func (s *sender) conn() *conn { return &conn{addr: s.addr} }
+
+func (s *sender) post(ctx context.Context, k *conn, spec loadgen.Spec) (int, time.Duration, error) {
 	body := loadgen.Body(spec)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+s.addr+spec.Path(), bytes.NewReader(body))
-	if err != nil {
-		return 0, 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
+	hdrs := []header{{"Content-Type", "application/json"}}
 	if spec.Source == "grafana" {
 		ts := strconv.FormatInt(time.Now().Unix(), 10)
-		req.Header.Set(auth.DefaultTimestampHeader, ts)
-		req.Header.Set(auth.DefaultSignatureHeader, auth.Sign(hmacSecret, ts, body))
+		hdrs = append(hdrs, header{auth.DefaultTimestampHeader, ts}, header{auth.DefaultSignatureHeader, auth.Sign(hmacSecret, ts, body)})
 	} else {
-		req.Header.Set("Authorization", "Bearer "+amToken)
+		hdrs = append(hdrs, header{"Authorization", "Bearer " + amToken})
 	}
 	t0 := time.Now()
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return 0, 0, err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return 0, 0, fmt.Errorf("read response: %w", err)
-	}
-	return resp.StatusCode, time.Since(t0), nil
+	code, err := k.do(ctx, spec.Path(), hdrs, body)
+	return code, time.Since(t0), err
 }
 
 func source(n int64) string { return []string{"alertmanager", "grafana"}[n%2] }
 
 func throughput(ctx context.Context, c config, b *bridge, rcv *receiver) (result, error) {
-	s := newSender(b.addr, c.concurrency)
+	s := newSender(b.addr)
 	var seq, errs atomic.Int64
 	var measuring atomic.Bool
 	lat := make([][]time.Duration, c.concurrency)
@@ -65,9 +47,11 @@ func throughput(ctx context.Context, c config, b *bridge, rcv *receiver) (result
 	var wg sync.WaitGroup
 	for w := range c.concurrency {
 		wg.Go(func() {
+			k := s.conn()
+			defer k.close()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				n := seq.Add(1)
-				code, d, err := s.post(ctx, loadgen.Spec{Source: source(n), Group: "load-" + strconv.FormatInt(n, 10), Alerts: c.alerts})
+				code, d, err := s.post(ctx, k, loadgen.Spec{Source: source(n), Group: "load-" + strconv.FormatInt(n, 10), Alerts: c.alerts})
 				if !measuring.Load() {
 					continue
 				}
@@ -82,10 +66,18 @@ func throughput(ctx context.Context, c config, b *bridge, rcv *receiver) (result
 	time.Sleep(c.warmup)
 	before := rcv.delivered.Load()
 	measuring.Store(true)
-	t0, cpu0 := time.Now(), b.cpu()
+	n0, ops0, busy0, err := b.commits()
+	if err != nil {
+		return nil, err
+	}
+	t0, cpu0, self0 := time.Now(), b.cpu(), selfCPU()
 	wg.Wait()
-	el, cpu := time.Since(t0).Seconds(), b.cpu()-cpu0
+	el, cpu, self := time.Since(t0).Seconds(), b.cpu()-cpu0, selfCPU()-self0
 	measuring.Store(false)
+	n1, ops1, busy1, err := b.commits()
+	if err != nil {
+		return nil, err
+	}
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
@@ -96,7 +88,10 @@ func throughput(ctx context.Context, c config, b *bridge, rcv *receiver) (result
 		"ackP50ms": pct(all, .5), "ackP99ms": pct(all, .99), "ackMaxMs": pct(all, 1), "seconds": round(el),
 		"deliveredDuringRun": rcv.delivered.Load() - before, "concurrency": c.concurrency, "alertsPerWebhook": c.alerts,
 		"peakRSSMiB": peak >> 20, "bridgeCPUSeconds": round(cpu.Seconds()),
-		"bridgeCPUPerWebhookUs": round(float64(cpu.Microseconds()) / float64(max(1, len(all))))}, nil
+		"bridgeCPUPerWebhookUs":  round(float64(cpu.Microseconds()) / float64(max(1, len(all)))),
+		"harnessCPUPerWebhookUs": round(float64(self.Microseconds()) / float64(max(1, len(all)))),
+		"storeWriterBusy":        round((busy1 - busy0) / el), "storeOpsPerCommit": round((ops1 - ops0) / max(1, n1-n0)),
+		"storeCommitMeanMs": round(1000 * (busy1 - busy0) / max(1, n1-n0))}, nil
 }
 
 // drain: the receiver is down while backlog webhooks arrive (each a new
@@ -104,14 +99,16 @@ func throughput(ctx context.Context, c config, b *bridge, rcv *receiver) (result
 // the figure.
 func drain(ctx context.Context, c config, b *bridge, rcv *receiver) (result, error) {
 	rcv.down.Store(true)
-	s := newSender(b.addr, c.concurrency)
+	s := newSender(b.addr)
 	next := make(chan int)
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	for range c.concurrency {
 		wg.Go(func() {
+			k := s.conn()
+			defer k.close()
 			for i := range next {
-				if code, _, err := s.post(ctx, loadgen.Spec{Source: source(int64(i)), Group: fmt.Sprint("drain-", i), Alerts: c.alerts}); err != nil || code != 200 {
+				if code, _, err := s.post(ctx, k, loadgen.Spec{Source: source(int64(i)), Group: fmt.Sprint("drain-", i), Alerts: c.alerts}); err != nil || code != 200 {
 					failed.Add(1)
 				}
 			}
@@ -149,7 +146,7 @@ func drain(ctx context.Context, c config, b *bridge, rcv *receiver) (result, err
 // memory: concurrent senders post large bodies for the duration while the
 // bridge's RSS is sampled.
 func memory(ctx context.Context, c config, b *bridge, rcv *receiver) (result, error) {
-	s := newSender(b.addr, c.concurrency)
+	s := newSender(b.addr)
 	var seq, ok, busy, other atomic.Int64
 	var maxRSS, maxAnon atomic.Int64
 	stop := make(chan struct{})
@@ -176,9 +173,11 @@ func memory(ctx context.Context, c config, b *bridge, rcv *receiver) (result, er
 	var wg sync.WaitGroup
 	for range c.concurrency {
 		wg.Go(func() {
+			k := s.conn()
+			defer k.close()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				n := seq.Add(1)
-				code, _, err := s.post(ctx, loadgen.Spec{Group: fmt.Sprint("mem-", n), Alerts: c.alerts})
+				code, _, err := s.post(ctx, k, loadgen.Spec{Group: fmt.Sprint("mem-", n), Alerts: c.alerts})
 				switch {
 				case err == nil && code == 200:
 					ok.Add(1)
