@@ -259,7 +259,7 @@ func TestBodyError(t *testing.T) {
 
 func TestBodyOK(t *testing.T) {
 	cases := map[string]bool{
-		`{"ok":true}`: true, ` { "ok" : true } `: true, `{"ok":true,"message":"x"}`: true,
+		`{"ok":true}`: true, "{ \"ok\" : true }\n": true, `{"ok":true,"message":"x"}`: true,
 		`{"ok":"true"}`: false, `{"OK":true}`: false, `{"ok":false}`: false, `{}`: false, `ok`: false, ``: false, `{"ok":true`: false,
 	}
 	for body, want := range cases {

@@ -83,7 +83,7 @@ func (k *conn) do(ctx context.Context, path string, hdrs []header, body []byte) 
 
 func (k *conn) close() {
 	if k.c != nil {
-		k.c.Close()
+		_ = k.c.Close() // a connection being dropped: nothing to do about its error
 		k.c, k.br = nil, nil
 	}
 }
