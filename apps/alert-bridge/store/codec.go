@@ -125,9 +125,8 @@ func decodeGroup(v []byte) (group, error) {
 	if len(v) < groupFixed+8*n {
 		return group{}, fmt.Errorf("group record of %d bytes lists %d pending messages, want at least %d bytes", len(v), n, groupFixed+8*n)
 	}
-	g := group{next: int64(binary.BigEndian.Uint64(v[0:])), attempts: int(binary.BigEndian.Uint32(v[8:])),
-		superseded: int(binary.BigEndian.Uint32(v[12:])), ageFrom: int64(binary.BigEndian.Uint64(v[16:])),
-		lastError: string(v[groupFixed+8*n:])}
+	g := decodeSchedule(v)
+	g.lastError = string(v[groupFixed+8*n:])
 	if n > 0 {
 		g.pending = make([]uint64, n)
 		for i := range n {
@@ -135,6 +134,13 @@ func decodeGroup(v []byte) (group, error) {
 		}
 	}
 	return g, nil
+}
+
+// decodeSchedule reads the 24 bytes every schema since 2 starts a group
+// record with: next, attempts, superseded, ageFrom.
+func decodeSchedule(v []byte) group {
+	return group{next: int64(binary.BigEndian.Uint64(v[0:])), attempts: int(binary.BigEndian.Uint32(v[8:])),
+		superseded: int(binary.BigEndian.Uint32(v[12:])), ageFrom: int64(binary.BigEndian.Uint64(v[16:]))}
 }
 
 func (s *Store) msgID(seq uint64) string { return fmt.Sprintf("%s-%012d", s.instance, seq) }

@@ -53,9 +53,8 @@ func (s *Store) migrateV2(tx *bolt.Tx) error {
 			return fmt.Errorf("migrate: group %x: a %d-byte key and a %d-byte record, want %d and at least 24", k, len(k), len(v), len(payload.Digest{}))
 		}
 		g := payload.Digest(k)
-		rec := group{next: int64(binary.BigEndian.Uint64(v[0:])), attempts: int(binary.BigEndian.Uint32(v[8:])),
-			superseded: int(binary.BigEndian.Uint32(v[12:])), ageFrom: int64(binary.BigEndian.Uint64(v[16:])),
-			lastError: string(v[24:]), pending: pending[g]}
+		rec := decodeSchedule(v)
+		rec.lastError, rec.pending = string(v[24:]), pending[g]
 		delete(pending, g)
 		if len(rec.pending) > 255 {
 			return fmt.Errorf("migrate: group %x queues %d messages, at most 255 fit a record", k, len(rec.pending))
