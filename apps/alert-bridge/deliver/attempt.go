@@ -222,10 +222,11 @@ func (d *Deliverer) send(ctx context.Context, m *outbox.Message) outcome {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return outcome{err: fmt.Errorf("%w: HTTP %d: %s", ErrRejected, resp.StatusCode, snippet(raw)), targetDown: targetDown(resp.StatusCode)}
 	}
-	if reason := bodyError(raw); reason != "" {
-		return outcome{err: fmt.Errorf("%w: HTTP %d with error body: %s", ErrRejected, resp.StatusCode, reason)}
+	a := readAnswer(raw)
+	if a.failed() {
+		return outcome{err: fmt.Errorf("%w: HTTP %d with error body: %s", ErrRejected, resp.StatusCode, snippet(raw))}
 	}
-	if d.cfg.RequireOK && !bodyOK(raw) {
+	if d.cfg.RequireOK && !a.okTrue() {
 		return outcome{err: fmt.Errorf("%w: HTTP %d without \"ok\": true (not the workflow's answer): %s", ErrRejected, resp.StatusCode, snippet(raw)), targetDown: true}
 	}
 	return outcome{}
@@ -241,9 +242,11 @@ func targetDown(code int) bool {
 	return code >= 500
 }
 
-// answer is what a 2xx body says, read in one pass: a JSON object's
-// "ok", "error" and "errors" members (names matched exactly).
+// answer is what a 2xx body says, read in one pass: whether it is a JSON
+// object, and that object's "ok", "error" and "errors" members (names
+// matched exactly, the last of repeated ones).
 type answer struct {
+	object bool
 	OK     jsontext.Value `json:"ok"`
 	Error  jsontext.Value `json:"error"`
 	Errors jsontext.Value `json:"errors"`
@@ -251,42 +254,39 @@ type answer struct {
 
 var answerOptions = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 
-// readAnswer decodes raw; ok=false for a body that is not a JSON object
-// (n8n's "Workflow was started").
-func readAnswer(raw []byte) (a answer, ok bool) {
+// readAnswer decodes raw; a body that is not a JSON object (n8n's
+// "Workflow was started") says nothing.
+func readAnswer(raw []byte) answer {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return answer{}, false
+	var a answer
+	if len(raw) == 0 || raw[0] != '{' || jsonv2.Unmarshal(raw, &a, answerOptions) != nil {
+		return answer{}
 	}
-	return a, jsonv2.Unmarshal(raw, &a, answerOptions) == nil
+	a.object = true
+	return a
 }
 
-// bodyError reports why a 2xx body is a failure: a JSON object with
-// "ok": false, or an "error"/"errors" member that is not null, false, ""
-// or empty. Non-JSON bodies are success.
-func bodyError(raw []byte) string {
-	a, ok := readAnswer(raw)
-	if !ok {
-		return ""
+// failed: the body is a JSON object with "ok": false, or with an
+// "error"/"errors" member that is not null, false, "" or empty.
+func (a answer) failed() bool {
+	if !a.object {
+		return false
 	}
 	if string(a.OK) == "false" {
-		return snippet(raw)
+		return true
 	}
 	for _, v := range []jsontext.Value{a.Error, a.Errors} {
 		switch string(bytes.TrimSpace(v)) {
 		case "", "null", "false", `""`, "[]", "{}":
 			continue
 		}
-		return snippet(raw)
+		return true
 	}
-	return ""
+	return false
 }
 
-// bodyOK reports whether raw is a JSON object with "ok": true.
-func bodyOK(raw []byte) bool {
-	a, ok := readAnswer(raw)
-	return ok && string(a.OK) == "true"
-}
+// okTrue: the body is a JSON object with "ok": true.
+func (a answer) okTrue() bool { return a.object && string(a.OK) == "true" }
 
 func snippet(b []byte) string {
 	b = bytes.TrimSpace(b)

@@ -251,7 +251,7 @@ func TestBodyError(t *testing.T) {
 		` {"ok" : false} `: true, "{\"error\":\"\xff\"}": true, `{"ok":false`: false,
 	}
 	for body, fail := range cases {
-		if got := bodyError([]byte(body)) != ""; got != fail {
+		if got := readAnswer([]byte(body)).failed(); got != fail {
 			t.Errorf("%s: failure=%v want %v", body, got, fail)
 		}
 	}
@@ -263,7 +263,7 @@ func TestBodyOK(t *testing.T) {
 		`{"ok":"true"}`: false, `{"OK":true}`: false, `{"ok":false}`: false, `{}`: false, `ok`: false, ``: false, `{"ok":true`: false,
 	}
 	for body, want := range cases {
-		if got := bodyOK([]byte(body)); got != want {
+		if got := readAnswer([]byte(body)).okTrue(); got != want {
 			t.Errorf("%s: ok=%v want %v", body, got, want)
 		}
 	}
