@@ -30,6 +30,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 type config struct {
@@ -253,26 +257,27 @@ func (b *bridge) commits() (n, ops, secs float64, err error) {
 		return 0, 0, 0, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("read /metrics: %w", err)
+		return 0, 0, 0, fmt.Errorf("parse /metrics: %w", err)
 	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		name, v, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
+	hist := func(name string) (*dto.Histogram, error) {
+		f := fams[name]
+		if f == nil || len(f.GetMetric()) != 1 || f.GetMetric()[0].GetHistogram() == nil {
+			return nil, fmt.Errorf("/metrics has no histogram %s", name)
 		}
-		f, _ := strconv.ParseFloat(v, 64)
-		switch name {
-		case "alert_bridge_store_commit_seconds_count":
-			n = f
-		case "alert_bridge_store_commit_batch_size_sum":
-			ops = f
-		case "alert_bridge_store_commit_seconds_sum":
-			secs = f
-		}
+		return f.GetMetric()[0].GetHistogram(), nil
 	}
-	return n, ops, secs, nil
+	took, err := hist("alert_bridge_store_commit_seconds")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	batch, err := hist("alert_bridge_store_commit_batch_size")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return float64(took.GetSampleCount()), batch.GetSampleSum(), took.GetSampleSum(), nil
 }
 
 // rss reads the bridge's current and peak resident set from /proc; anon
