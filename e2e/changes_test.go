@@ -39,18 +39,6 @@ func defect(t *testing.T, name string, failed bool, msg string) {
 	}
 }
 
-// poll calls f until it returns true or timeout passes; false on timeout.
-func poll(ctx context.Context, timeout time.Duration, f func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if f() {
-			return true
-		}
-		time.Sleep(time.Second) // polling controllers' status writes
-	}
-	return false
-}
-
 // composedOf lists an XR's composed resources of one kind.
 func composedOf(ctx context.Context, c *controlplane.Client, x xr, apiVersion, kind string) []unstructured.Unstructured {
 	all, err := c.List(ctx, apiVersion, kind)
@@ -87,7 +75,7 @@ func checkFault(t *testing.T, ctx context.Context, r *rig, x xr) {
 	m := fakeaws.Match{Kind: "Bucket", Composite: x.u.GetName()}
 	r.aws.Inject(m, fakeaws.Fault{Code: code, Message: msg, Status: 403})
 	var mr string
-	if !poll(ctx, time.Minute, func() bool {
+	if !controlplane.Poll(ctx, time.Minute, func() bool {
 		for _, b := range composedOf(ctx, r.c, x, "s3.aws.m.upbound.io/v1beta1", "Bucket") {
 			if s, m := condition(&b, "Synced"); s == "False" && strings.Contains(m, "api error "+code+": "+msg) {
 				mr = m
@@ -102,7 +90,7 @@ func checkFault(t *testing.T, ctx context.Context, r *rig, x xr) {
 
 	app := "team-" + x.u.GetNamespace()
 	var xrMsg, appMsg string
-	onXR := poll(ctx, time.Minute, func() bool {
+	onXR := controlplane.Poll(ctx, time.Minute, func() bool {
 		u, err := r.c.Get(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
 		if err != nil {
 			return false
@@ -111,7 +99,7 @@ func checkFault(t *testing.T, ctx context.Context, r *rig, x xr) {
 		return strings.Contains(xrMsg, code)
 	})
 	defect(t, "AWS error on the XR", !onXR, fmt.Sprintf("%s conditions never carried %s: %s", x.id(), code, xrMsg))
-	inArgo := poll(ctx, 30*time.Second, func() bool {
+	inArgo := controlplane.Poll(ctx, 30*time.Second, func() bool {
 		a, err := r.c.Get(ctx, "argoproj.io/v1alpha1", "Application", argocd.Namespace, app)
 		if err != nil {
 			return false
@@ -123,7 +111,7 @@ func checkFault(t *testing.T, ctx context.Context, r *rig, x xr) {
 	defect(t, "AWS error in Argo CD health", !inArgo, fmt.Sprintf("Application %s never showed %s: %s", app, code, appMsg))
 
 	r.aws.Lift(m)
-	if !poll(ctx, 2*time.Minute, func() bool {
+	if !controlplane.Poll(ctx, 2*time.Minute, func() bool {
 		for _, b := range composedOf(ctx, r.c, x, "s3.aws.m.upbound.io/v1beta1", "Bucket") {
 			if s, _ := condition(&b, "Synced"); s != "True" {
 				return false
@@ -194,7 +182,7 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 	app := "team-" + team
 	refresh(t, ctx, r.c, "release")
 	var a *unstructured.Unstructured
-	if !poll(ctx, 5*time.Minute, func() bool {
+	if !controlplane.Poll(ctx, 5*time.Minute, func() bool {
 		got, err := r.c.Get(ctx, "argoproj.io/v1alpha1", "Application", argocd.Namespace, app)
 		if err != nil {
 			return false
@@ -232,7 +220,7 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 	for _, x := range gone {
 		var err error
 		refused := 0
-		if !poll(ctx, 5*time.Minute, func() bool {
+		if !controlplane.Poll(ctx, 5*time.Minute, func() bool {
 			err = r.c.Delete(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
 			if err != nil && strings.Contains(err.Error(), "nousages.protection.crossplane.io") {
 				refused++
@@ -247,7 +235,7 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 		}
 	}
 	for _, x := range gone {
-		if !poll(ctx, 5*time.Minute, func() bool {
+		if !controlplane.Poll(ctx, 5*time.Minute, func() bool {
 			_, err := r.c.Get(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
 			return apierrors.IsNotFound(err)
 		}) {
@@ -258,7 +246,7 @@ func checkPrune(t *testing.T, ctx context.Context, r *rig, team string, files []
 	// kubectl deletes in the background: the XR goes first, the garbage
 	// collector then deletes what it composed, each through the provider.
 	for _, c := range all {
-		if !poll(ctx, 5*time.Minute, func() bool {
+		if !controlplane.Poll(ctx, 5*time.Minute, func() bool {
 			_, err := r.c.Get(ctx, c.GetAPIVersion(), c.GetKind(), c.GetNamespace(), c.GetName())
 			return apierrors.IsNotFound(err)
 		}) {

@@ -73,7 +73,7 @@ func TestPlatformComesUpOnOneMachine(t *testing.T) {
 		// Teams' Applications are Healthy only once their XRs are Ready, so
 		// this waits only for the known failures' (bounded).
 		for _, x := range xrs {
-			poll(ctx, 2*time.Minute, func() bool {
+			controlplane.Poll(ctx, 2*time.Minute, func() bool {
 				u, err := r.c.Get(ctx, x.u.GetAPIVersion(), x.u.GetKind(), x.u.GetNamespace(), x.u.GetName())
 				if err != nil {
 					return false

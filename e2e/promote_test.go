@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/unsilo/unsilo/e2e/argocd"
+	"github.com/unsilo/unsilo/e2e/controlplane"
 	"github.com/unsilo/unsilo/e2e/fakeaws"
 	"github.com/unsilo/unsilo/internal/argo"
 	"github.com/unsilo/unsilo/internal/manifest"
@@ -53,7 +54,7 @@ func checkPromotion(t *testing.T, ctx context.Context, r *rig) {
 
 	// Every Application of this repository reconciles the new main.
 	var behind []string
-	if !poll(ctx, 5*time.Minute, func() bool {
+	if !controlplane.Poll(ctx, 5*time.Minute, func() bool {
 		behind = nil
 		for _, a := range ours(t, ctx, r) {
 			if s := argocd.StatusOf(&a); argocd.Revision(&a) != rev || !argocd.SyncedAndHealthy(s) {

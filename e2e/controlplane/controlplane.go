@@ -299,3 +299,17 @@ func (cp *ControlPlane) RSS() int64 {
 	}
 	return total
 }
+
+// Poll calls f until it returns true, timeout passes or ctx ends; false
+// unless f said true. Controllers report through status writes, so the
+// e2e tests wait on them by polling.
+func Poll(ctx context.Context, timeout time.Duration, f func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if f() {
+			return true
+		}
+		time.Sleep(time.Second) // polling controllers' status writes
+	}
+	return false
+}

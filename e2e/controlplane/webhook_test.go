@@ -84,7 +84,7 @@ func TestAPIServerCallsCrossplaneWebhooksThroughTheProxy(t *testing.T) {
 	}
 	// Ready: Crossplane resolved both ends and labelled the database in use.
 	var ready string
-	if !poll(ctx, time.Minute, func() bool {
+	if !controlplane.Poll(ctx, time.Minute, func() bool {
 		u, err := c.Get(ctx, "protection.crossplane.io/v1beta1", "Usage", "default", "portal-uses-database")
 		if err != nil {
 			return false
@@ -110,22 +110,10 @@ func TestAPIServerCallsCrossplaneWebhooksThroughTheProxy(t *testing.T) {
 	}
 	// Once the user is gone, so is the Usage, and the webhook lets the
 	// deletion through (retried, as the garbage collector does).
-	if !poll(ctx, time.Minute, func() bool {
+	if !controlplane.Poll(ctx, time.Minute, func() bool {
 		err = c.Delete(ctx, "v1", "ConfigMap", "default", "database")
 		return err == nil || strings.Contains(err.Error(), "not found")
 	}) {
 		t.Fatalf("the used ConfigMap could not be deleted a minute after its user was (%v):\n%s", err, cp.Log("crossplane"))
 	}
-}
-
-// poll calls f until it returns true or timeout passes.
-func poll(ctx context.Context, timeout time.Duration, f func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if f() {
-			return true
-		}
-		time.Sleep(time.Second) // polling controllers' status writes
-	}
-	return false
 }
